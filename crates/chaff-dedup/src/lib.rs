@@ -1,0 +1,1 @@
+//! The chaff dedup stage. (Skeleton.)

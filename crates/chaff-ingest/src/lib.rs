@@ -1,0 +1,1 @@
+//! The chaff ingest stage: files, directories and streams in, records out. (Skeleton.)

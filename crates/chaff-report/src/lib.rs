@@ -1,0 +1,1 @@
+//! The chaff report stage. (Skeleton.)

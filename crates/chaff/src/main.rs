@@ -1,0 +1,2 @@
+//! The chaff command-line tool.
+fn main() {}
