@@ -15,7 +15,15 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
-    /// A line was written by another schema version (0 means it had none).
+    /// A line has no `schema_version`: it was not written by a chaff stage.
+    #[error("{path}:{line}: no schema_version; run the file through `chaff ingest` first")]
+    NoSchema {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: u64,
+    },
+    /// A line was written by another schema version.
     #[error(
         "{path}:{line}: schema_version {found} is not {expected}; records must come from `chaff ingest` of this version",
         expected = crate::SCHEMA_VERSION
@@ -25,7 +33,7 @@ pub enum Error {
         path: String,
         /// 1-based line number.
         line: u64,
-        /// The version found (0 when absent).
+        /// The version found.
         found: u32,
     },
     /// A line is longer than the configured cap.

@@ -224,6 +224,12 @@ pub fn parse_record(line: &[u8], path: &str, line_number: u64) -> Result<Record,
         line: line_number,
         source,
     })?;
+    if record.schema_version == 0 {
+        return Err(Error::NoSchema {
+            path: path.to_owned(),
+            line: line_number,
+        });
+    }
     if record.schema_version != SCHEMA_VERSION {
         return Err(Error::Schema {
             path: path.to_owned(),

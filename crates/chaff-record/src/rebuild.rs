@@ -36,7 +36,8 @@ pub fn rebuild_original(record: &Record) -> Result<String, Error> {
 
 /// Undoes one stage's edits on `text`, that stage's output.
 pub fn undo_stage(id: &str, text: &str, edits: &[Edit]) -> Result<String, Error> {
-    let mut out = String::with_capacity(text.len() + edits.iter().map(|e| e.original.len()).sum::<usize>());
+    let mut out =
+        String::with_capacity(text.len() + edits.iter().map(|e| e.original.len()).sum::<usize>());
     let mut cursor = ByteCursor::new(text);
     let mut copied_to = 0usize;
     let mut previous_end = 0usize;
@@ -50,7 +51,10 @@ pub fn undo_stage(id: &str, text: &str, edits: &[Edit]) -> Result<String, Error>
                 ),
             });
         }
-        let (Some(start), Some(end)) = (cursor.byte_offset(edit.span.start), cursor.byte_offset(edit.span.end)) else {
+        let (Some(start), Some(end)) = (
+            cursor.byte_offset(edit.span.start),
+            cursor.byte_offset(edit.span.end),
+        ) else {
             return Err(Error::Edits {
                 id: id.to_owned(),
                 detail: format!(
