@@ -1,4 +1,5 @@
 //! Data-driven tests of the record codec over `fixtures/record/`.
+#![allow(clippy::unwrap_used)]
 
 use std::fmt::Write as _;
 
