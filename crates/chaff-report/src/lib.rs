@@ -1,1 +1,356 @@
-//! The chaff report stage. (Skeleton.)
+//! The chaff report stage: a run's final records and figures in, `report.json`, `report.md` and
+//! `report.html` out.
+//!
+//! # Brief overview
+//!
+//! The report is built in one streaming pass: [`Builder::observe`] takes every final record
+//! (kept or dropped) and keeps only counts and a bounded number of examples, so memory does not
+//! grow with the corpus. [`Builder::finish`] joins them with the run's [`RunFigures`] (stage
+//! timings, quarantined inputs, the dedup summary) and checks the accounting identity: every
+//! ingested document is kept or dropped with a reason, and every stage's documents in equal its
+//! documents out plus what it dropped.
+//!
+//! This first version renders the funnel, the drops by reason, the clean rules, the dedup
+//! summary and the run facts; the per-document and cluster views of the HTML come with the
+//! report's own issue.
+//!
+//! # Example
+//!
+//! ```
+//! use chaff_record::{Record, Source};
+//! use chaff_report::{Builder, RunFigures};
+//!
+//! let mut builder = Builder::new(&chaff_report::Config::default());
+//! builder.observe(&Record::new("a", "Hello.", Source::default()));
+//! let figures = RunFigures { n_ingested: 1, ..RunFigures::default() };
+//! let report = builder.finish(figures);
+//! assert!(report.check_identity().is_ok());
+//! assert!(report.to_markdown().contains("| kept | 1 |"));
+//! ```
+
+mod html;
+mod markdown;
+
+use std::collections::BTreeMap;
+
+use chaff_record::{Quarantined, Record};
+use serde::{Deserialize, Serialize};
+
+/// The version of `report.json`'s layout; bumped when a field changes meaning.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// Configuration of the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Examples of removed text kept per clean rule. Default 5.
+    pub examples_per_rule: usize,
+    /// Longest example kept, in characters; longer ones are cut with `…`. Default 240.
+    pub example_chars: usize,
+    /// Dropped documents listed by id in the report (the rest are counted). Default 200.
+    pub listed_drops: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            examples_per_rule: 5,
+            example_chars: 240,
+            listed_drops: 200,
+        }
+    }
+}
+
+/// What can go wrong with a report.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The run's totals do not add up: a stage lost or invented documents.
+    #[error("accounting identity fails: {0}")]
+    Identity(String),
+}
+
+/// Figures of one stage, measured by whoever ran it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StageFigures {
+    /// The stage's name.
+    pub name: String,
+    /// Documents the stage received (not already dropped).
+    pub docs_in: u64,
+    /// Bytes of text the stage received.
+    pub bytes_in: u64,
+    /// Documents the stage passed on.
+    pub docs_out: u64,
+    /// Bytes of text the stage passed on.
+    pub bytes_out: u64,
+    /// Documents the stage dropped, by reason.
+    pub dropped: BTreeMap<String, u64>,
+    /// Wall-clock seconds spent in the stage.
+    pub seconds: f64,
+}
+
+impl StageFigures {
+    /// Empty figures for `name`.
+    pub fn new(name: &str) -> StageFigures {
+        StageFigures {
+            name: name.to_owned(),
+            ..StageFigures::default()
+        }
+    }
+
+    /// Throughput over the stage's input, in MB/s.
+    pub fn mb_per_second(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.bytes_in as f64 / 1e6 / self.seconds
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Facts of the run that the records themselves do not carry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunFigures {
+    /// chaff's version.
+    pub version: String,
+    /// The input paths as given.
+    pub inputs: Vec<String>,
+    /// The configuration used, as JSON.
+    pub config: serde_json::Value,
+    /// Documents ingest produced (every one must end kept or dropped).
+    pub n_ingested: u64,
+    /// Per-stage figures, in pipeline order.
+    pub stages: Vec<StageFigures>,
+    /// Inputs that could not be read as documents.
+    pub quarantined: Vec<Quarantined>,
+    /// The dedup stage's own summary, as it serialises it.
+    pub dedup: serde_json::Value,
+    /// Warnings raised during the run.
+    pub warnings: Vec<String>,
+    /// Wall-clock seconds for the whole run.
+    pub wall_seconds: f64,
+    /// Rayon threads used.
+    pub threads: usize,
+}
+
+/// Streams final records into counts and bounded examples.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    config: Config,
+    totals: Totals,
+    rules: BTreeMap<String, RuleFigures>,
+    drops: Vec<DropEntry>,
+}
+
+/// Document totals of the run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    /// Documents ingested.
+    pub ingested: u64,
+    /// Documents seen by the report (kept + dropped).
+    pub seen: u64,
+    /// Documents kept.
+    pub kept: u64,
+    /// Bytes of text kept.
+    pub kept_bytes: u64,
+    /// Documents dropped, by `stage/reason`.
+    pub dropped: BTreeMap<String, u64>,
+    /// Inputs quarantined.
+    pub quarantined: u64,
+    /// Paragraph spans in kept documents.
+    pub kept_paragraphs: u64,
+    /// Sentence spans in kept documents.
+    pub kept_sentences: u64,
+}
+
+/// What one clean (or dedup) rule removed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleFigures {
+    /// The stage the rule belongs to.
+    pub stage: String,
+    /// Documents the rule edited.
+    pub docs: u64,
+    /// Edits made.
+    pub edits: u64,
+    /// Characters the rule removed (original minus replacement).
+    pub chars_removed: i64,
+    /// A few examples of the original text, in input order.
+    pub examples: Vec<RuleExample>,
+}
+
+/// One example of a rule's edit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleExample {
+    /// The document.
+    pub id: String,
+    /// The text the rule removed or replaced (cut to the configured length).
+    pub original: String,
+}
+
+/// One dropped document.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DropEntry {
+    /// The document.
+    pub id: String,
+    /// The stage that dropped it.
+    pub stage: String,
+    /// Why.
+    pub reason: String,
+    /// For duplicates: what it duplicates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
+    /// For duplicates: the similarity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f64>,
+}
+
+impl Builder {
+    /// An empty builder.
+    pub fn new(config: &Config) -> Builder {
+        Builder {
+            config: config.clone(),
+            totals: Totals::default(),
+            rules: BTreeMap::new(),
+            drops: Vec::new(),
+        }
+    }
+
+    /// Takes one final record into the counts. Call it in input order for deterministic
+    /// examples.
+    pub fn observe(&mut self, record: &Record) {
+        self.totals.seen += 1;
+        match &record.dropped {
+            None => {
+                self.totals.kept += 1;
+                self.totals.kept_bytes += record.text.len() as u64;
+                let count =
+                    |name: &str| record.spans.get(name).map_or(0, |spans| spans.len() as u64);
+                self.totals.kept_paragraphs += count("paragraphs");
+                self.totals.kept_sentences += count("sentences");
+            }
+            Some(dropped) => {
+                *self
+                    .totals
+                    .dropped
+                    .entry(format!("{}/{}", dropped.stage, dropped.reason))
+                    .or_default() += 1;
+                if self.drops.len() < self.config.listed_drops {
+                    let dedup = record.dedup.as_ref();
+                    self.drops.push(DropEntry {
+                        id: record.id.clone(),
+                        stage: dropped.stage.clone(),
+                        reason: dropped.reason.clone(),
+                        duplicate_of: dedup.and_then(|d| d.duplicate_of.clone()),
+                        similarity: dedup.and_then(|d| d.similarity),
+                    });
+                }
+            }
+        }
+        let mut rules_in_doc: Vec<&str> = Vec::new();
+        for edit in &record.edits {
+            let figures = self.rules.entry(edit.rule.clone()).or_default();
+            figures.stage.clone_from(&edit.stage);
+            if !rules_in_doc.contains(&edit.rule.as_str()) {
+                rules_in_doc.push(&edit.rule);
+                figures.docs += 1;
+            }
+            figures.edits += 1;
+            figures.chars_removed += edit.original.chars().count() as i64 - edit.span.len() as i64;
+            if figures.examples.len() < self.config.examples_per_rule
+                && !edit.original.trim().is_empty()
+            {
+                figures.examples.push(RuleExample {
+                    id: record.id.clone(),
+                    original: cut(&edit.original, self.config.example_chars),
+                });
+            }
+        }
+    }
+
+    /// Joins the counts with the run's figures.
+    pub fn finish(self, figures: RunFigures) -> Report {
+        let mut totals = self.totals;
+        totals.ingested = figures.n_ingested;
+        totals.quarantined = figures.quarantined.len() as u64;
+        Report {
+            schema_version: REPORT_SCHEMA_VERSION,
+            totals,
+            rules: self.rules,
+            drops: self.drops,
+            run: figures,
+        }
+    }
+}
+
+fn cut(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((byte, _)) => format!("{}…", &text[..byte]),
+        None => text.to_owned(),
+    }
+}
+
+/// The whole report, as written to `report.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// [`REPORT_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Document totals.
+    pub totals: Totals,
+    /// Every rule that edited text, by name.
+    pub rules: BTreeMap<String, RuleFigures>,
+    /// Dropped documents, up to the configured number.
+    pub drops: Vec<DropEntry>,
+    /// The run's own figures.
+    pub run: RunFigures,
+}
+
+impl Report {
+    /// Checks that every ingested document is accounted for, overall and stage by stage.
+    pub fn check_identity(&self) -> Result<(), Error> {
+        let totals = &self.totals;
+        let n_dropped: u64 = totals.dropped.values().sum();
+        if totals.ingested != totals.kept + n_dropped {
+            return Err(Error::Identity(format!(
+                "{} documents ingested but {} kept + {} dropped = {}",
+                totals.ingested,
+                totals.kept,
+                n_dropped,
+                totals.kept + n_dropped
+            )));
+        }
+        for stage in &self.run.stages {
+            let stage_dropped: u64 = stage.dropped.values().sum();
+            if stage.docs_in != stage.docs_out + stage_dropped {
+                return Err(Error::Identity(format!(
+                    "stage {}: {} documents in but {} out + {} dropped",
+                    stage.name, stage.docs_in, stage.docs_out, stage_dropped
+                )));
+            }
+        }
+        for pair in self.run.stages.windows(2) {
+            if pair[0].docs_out != pair[1].docs_in {
+                return Err(Error::Identity(format!(
+                    "stage {} passed on {} documents but stage {} received {}",
+                    pair[0].name, pair[0].docs_out, pair[1].name, pair[1].docs_in
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// `report.json`: every figure, pretty-printed.
+    pub fn to_json(&self) -> String {
+        // A report is plain data with string keys; encoding it cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_else(|err| format!("{{\"error\": \"{err}\"}}"))
+    }
+
+    /// `report.md`: the summary a person reads in a terminal or a pull request.
+    pub fn to_markdown(&self) -> String {
+        markdown::render(self)
+    }
+
+    /// `report.html`: one self-contained page, no network, no external assets.
+    pub fn to_html(&self) -> String {
+        html::render(self)
+    }
+}

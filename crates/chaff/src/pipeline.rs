@@ -1,0 +1,529 @@
+//! The whole run: ingest → clean → segment → dedup → report, streaming in bounded batches.
+//!
+//! Pass 1 ingests, cleans and segments one batch at a time (each stage parallel over the batch),
+//! feeds dedup's signatures into its index in input order, and spills the segmented records to
+//! a JSON-lines file. Dedup is the one barrier: once every signature is in, its plan is fixed,
+//! and pass 2 streams the spill back through the plan and on to the outputs and the report.
+//! Memory is the batch plus the dedup index, never the corpus.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use chaff_record::{
+    JsonlWriter, Quarantined, ReadOptions, Record, RecordReader, RecordStage, encode_record,
+};
+use chaff_report::{Report, RunFigures, StageFigures};
+use rayon::prelude::*;
+use tempfile::NamedTempFile;
+
+use crate::config::Config;
+use crate::progress::Progress;
+
+/// File names of the output directory; the layout is documented in the README.
+pub mod layout {
+    /// The curated corpus: every kept record.
+    pub const KEPT: &str = "kept.jsonl";
+    /// Every record a stage dropped, with `dropped` (and `dedup` for duplicates) set.
+    pub const DROPPED: &str = "dropped.jsonl";
+    /// Inputs that could not be read as documents, with the error.
+    pub const QUARANTINE: &str = "quarantine.jsonl";
+    /// Dedup's candidate pairs, for audit.
+    pub const CANDIDATES: &str = "dedup_candidates.jsonl";
+    /// Every figure of the run.
+    pub const REPORT_JSON: &str = "report.json";
+    /// The summary for people.
+    pub const REPORT_MD: &str = "report.md";
+    /// The self-contained page.
+    pub const REPORT_HTML: &str = "report.html";
+    /// One JSON-lines file per stage, when kept.
+    pub const STAGES: &str = "stages";
+}
+
+/// The names of the stages, in pipeline order.
+pub const STAGES: [&str; 4] = ["ingest", "clean", "segment", "dedup"];
+
+/// What a finished run produced.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// Where the outputs are.
+    pub out_dir: PathBuf,
+    /// The report, as written.
+    pub report: Report,
+}
+
+/// An output file written under a temporary name and renamed into place when complete, so an
+/// interrupted run never leaves a partial file that looks finished.
+struct AtomicJsonl {
+    path: PathBuf,
+    writer: BufWriter<NamedTempFile>,
+    n_written: u64,
+}
+
+impl AtomicJsonl {
+    fn create(path: PathBuf) -> anyhow::Result<AtomicJsonl> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let file = NamedTempFile::new_in(dir)
+            .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+        Ok(AtomicJsonl {
+            path,
+            writer: BufWriter::with_capacity(1 << 20, file),
+            n_written: 0,
+        })
+    }
+
+    fn write_encoded(&mut self, lines: &[u8], n_lines: u64) -> anyhow::Result<()> {
+        self.writer
+            .write_all(lines)
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
+        self.n_written += n_lines;
+        Ok(())
+    }
+
+    fn write_value<T: serde::Serialize>(&mut self, value: &T) -> anyhow::Result<()> {
+        let mut line = serde_json::to_vec(value)?;
+        line.push(b'\n');
+        self.write_encoded(&line, 1)
+    }
+
+    fn commit(self) -> anyhow::Result<()> {
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|err| err.into_error())
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
+        file.as_file().sync_data().ok();
+        file.persist(&self.path)
+            .with_context(|| format!("cannot rename into {}", self.path.display()))?;
+        Ok(())
+    }
+}
+
+/// Writes `contents` to `path` through a temporary file and a rename.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut file = NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    file.write_all(contents)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.persist(path)
+        .with_context(|| format!("cannot rename into {}", path.display()))?;
+    Ok(())
+}
+
+/// Encodes records as JSON lines in parallel, concatenated in order.
+fn encode_all(records: &[Record]) -> anyhow::Result<Vec<u8>> {
+    let chunks: Vec<Vec<u8>> = records
+        .par_iter()
+        .map(|record| {
+            let mut line = Vec::with_capacity(record.text.len() + 256);
+            encode_record(record, &mut line).map(|()| line)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(chunks.concat())
+}
+
+/// Runs one per-record stage over a batch in parallel, accounting for what came in, what went
+/// out and what the stage dropped.
+pub fn run_stage(
+    stage: &dyn RecordStage,
+    records: Vec<Record>,
+    figures: &mut StageFigures,
+) -> Vec<Record> {
+    let started = Instant::now();
+    for record in records.iter().filter(|r| !r.is_dropped()) {
+        figures.docs_in += 1;
+        figures.bytes_in += record.text.len() as u64;
+    }
+    let records: Vec<Record> = records
+        .into_par_iter()
+        .map(|record| stage.apply(record))
+        .collect();
+    account_out(&records, stage.name(), figures);
+    figures.seconds += started.elapsed().as_secs_f64();
+    records
+}
+
+/// Adds a batch's survivors and the stage's drops to its figures.
+fn account_out(records: &[Record], stage: &str, figures: &mut StageFigures) {
+    for record in records {
+        match &record.dropped {
+            None => {
+                figures.docs_out += 1;
+                figures.bytes_out += record.text.len() as u64;
+            }
+            Some(dropped) if dropped.stage == stage => {
+                *figures.dropped.entry(dropped.reason.clone()).or_default() += 1;
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+struct Pass1 {
+    n_records: u64,
+    quarantined: Vec<Quarantined>,
+    index: chaff_dedup::Index,
+}
+
+/// Runs the whole pipeline on `inputs`, writing the documented layout into `out_dir`.
+pub fn run(
+    config: &Config,
+    inputs: &[PathBuf],
+    out_dir: &Path,
+    progress: &Progress,
+) -> anyhow::Result<RunOutcome> {
+    let started = Instant::now();
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
+    let keep_stages = config.run.keep_stages;
+    if keep_stages {
+        std::fs::create_dir_all(out_dir.join(layout::STAGES))?;
+    }
+    let stage_path = |name: &str| out_dir.join(layout::STAGES).join(format!("{name}.jsonl"));
+
+    let discovered = chaff_ingest::discover(inputs)
+        .with_context(|| "cannot list the inputs".to_string())?;
+    let mut figures: BTreeMap<&str, StageFigures> = STAGES
+        .iter()
+        .map(|name| (*name, StageFigures::new(name)))
+        .collect();
+
+    // Pass 1: ingest, clean, segment; dedup signatures into the index; spill.
+    let mut quarantine = AtomicJsonl::create(out_dir.join(layout::QUARANTINE))?;
+    let mut stage_files: BTreeMap<&str, AtomicJsonl> = BTreeMap::new();
+    if keep_stages {
+        for name in ["ingest", "clean", "segment"] {
+            stage_files.insert(name, AtomicJsonl::create(stage_path(name))?);
+        }
+    }
+    let spill = NamedTempFile::new_in(out_dir).context("cannot create the spill file")?;
+    let mut spill_writer = BufWriter::with_capacity(1 << 20, spill);
+    let mut pass1 = Pass1 {
+        n_records: 0,
+        quarantined: Vec::new(),
+        index: chaff_dedup::Index::new(&config.dedup),
+    };
+    let mut ingest_clock = Instant::now();
+    progress.start_pass("ingest, clean, segment", None);
+    chaff_ingest::ingest(&config.ingest, &discovered, |items| -> anyhow::Result<()> {
+        let mut records = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                chaff_ingest::Item::Record(record) => records.push(record),
+                chaff_ingest::Item::Quarantined(entry) => {
+                    tracing::warn!("quarantined {}: {}", entry.source, entry.error);
+                    quarantine.write_value(&entry)?;
+                    pass1.quarantined.push(entry);
+                }
+            }
+        }
+        let ingest_figures = figures.get_mut("ingest").context("ingest figures")?;
+        ingest_figures.seconds += ingest_clock.elapsed().as_secs_f64();
+        for record in &records {
+            ingest_figures.bytes_in += record.text.len() as u64;
+        }
+        ingest_figures.docs_in += records.len() as u64;
+        account_out(&records, "ingest", ingest_figures);
+        if let Some(file) = stage_files.get_mut("ingest") {
+            file.write_encoded(&encode_all(&records)?, records.len() as u64)?;
+        }
+
+        let records = run_stage(&config.clean, records, figures.get_mut("clean").context("clean figures")?);
+        if let Some(file) = stage_files.get_mut("clean") {
+            file.write_encoded(&encode_all(&records)?, records.len() as u64)?;
+        }
+        let records = run_stage(&config.segment, records, figures.get_mut("segment").context("segment figures")?);
+        let encoded = encode_all(&records)?;
+        if let Some(file) = stage_files.get_mut("segment") {
+            file.write_encoded(&encoded, records.len() as u64)?;
+        }
+
+        let dedup_figures = figures.get_mut("dedup").context("dedup figures")?;
+        let signing = Instant::now();
+        let signatures: Vec<Option<chaff_dedup::Signature>> = records
+            .par_iter()
+            .map(|record| (!record.is_dropped()).then(|| chaff_dedup::signature(&config.dedup, record)))
+            .collect();
+        for (record, signature) in records.iter().zip(signatures) {
+            if let Some(signature) = signature {
+                pass1.index.insert(pass1.n_records, &record.id, signature);
+            }
+            pass1.n_records += 1;
+        }
+        dedup_figures.seconds += signing.elapsed().as_secs_f64();
+        spill_writer.write_all(&encoded).context("cannot write the spill file")?;
+        progress.advance(records.len() as u64, records.iter().map(|r| r.text.len() as u64).sum());
+        ingest_clock = Instant::now();
+        Ok(())
+    })?;
+    progress.finish_pass();
+    quarantine.commit()?;
+    for (_, file) in std::mem::take(&mut stage_files) {
+        file.commit()?;
+    }
+    let spill = spill_writer
+        .into_inner()
+        .map_err(|err| err.into_error())
+        .context("cannot write the spill file")?;
+
+    // The barrier: every signature is in; fix the plan.
+    let planning = Instant::now();
+    let plan = pass1.index.finish();
+    figures.get_mut("dedup").context("dedup figures")?.seconds += planning.elapsed().as_secs_f64();
+
+    // Pass 2: stream the spill through the plan to the outputs and the report.
+    let mut kept = AtomicJsonl::create(out_dir.join(layout::KEPT))?;
+    let mut dropped = AtomicJsonl::create(out_dir.join(layout::DROPPED))?;
+    let mut dedup_stage_file = if keep_stages {
+        Some(AtomicJsonl::create(stage_path("dedup"))?)
+    } else {
+        None
+    };
+    let mut builder = chaff_report::Builder::new(&config.report);
+    let reader = BufReader::with_capacity(
+        1 << 20,
+        spill.reopen().context("cannot reopen the spill file")?,
+    );
+    let mut records_in = RecordReader::new(reader, "spill", ReadOptions::default());
+    let mut ordinal: u64 = 0;
+    progress.start_pass("dedup, write", Some(pass1.n_records));
+    loop {
+        let mut batch = Vec::with_capacity(config.run.batch_size);
+        for record in records_in.by_ref().take(config.run.batch_size.max(1)) {
+            batch.push(record.context("cannot read back the spill file")?);
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let applying = Instant::now();
+        let dedup_figures = figures.get_mut("dedup").context("dedup figures")?;
+        for record in batch.iter().filter(|r| !r.is_dropped()) {
+            dedup_figures.docs_in += 1;
+            dedup_figures.bytes_in += record.text.len() as u64;
+        }
+        let first = ordinal;
+        let batch: Vec<Record> = batch
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, record)| {
+                if record.is_dropped() {
+                    record
+                } else {
+                    plan.apply(first + i as u64, record)
+                }
+            })
+            .collect();
+        ordinal += batch.len() as u64;
+        account_out(&batch, "dedup", dedup_figures);
+        dedup_figures.seconds += applying.elapsed().as_secs_f64();
+
+        if let Some(file) = dedup_stage_file.as_mut() {
+            file.write_encoded(&encode_all(&batch)?, batch.len() as u64)?;
+        }
+        for record in &batch {
+            builder.observe(record);
+        }
+        let n_batch = batch.len() as u64;
+        let (kept_batch, dropped_batch): (Vec<Record>, Vec<Record>) =
+            batch.into_iter().partition(|r| !r.is_dropped());
+        kept.write_encoded(&encode_all(&kept_batch)?, kept_batch.len() as u64)?;
+        dropped.write_encoded(&encode_all(&dropped_batch)?, dropped_batch.len() as u64)?;
+        progress.advance(n_batch, 0);
+    }
+    progress.finish_pass();
+    if ordinal != pass1.n_records {
+        bail!(
+            "the spill file gave back {ordinal} records of {} written",
+            pass1.n_records
+        );
+    }
+    kept.commit()?;
+    dropped.commit()?;
+    if let Some(file) = dedup_stage_file {
+        file.commit()?;
+    }
+    let mut candidates = AtomicJsonl::create(out_dir.join(layout::CANDIDATES))?;
+    for pair in plan.candidate_pairs() {
+        candidates.write_value(pair)?;
+    }
+    candidates.commit()?;
+
+    let run_figures = RunFigures {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
+        config: serde_json::to_value(config)?,
+        n_ingested: pass1.n_records,
+        stages: STAGES
+            .iter()
+            .filter_map(|name| figures.remove(name))
+            .collect(),
+        quarantined: pass1.quarantined,
+        dedup: serde_json::to_value(plan.summary())?,
+        warnings: Vec::new(),
+        wall_seconds: started.elapsed().as_secs_f64(),
+        threads: rayon::current_num_threads(),
+    };
+    let report = builder.finish(run_figures);
+    write_report(&report, out_dir)?;
+    report
+        .check_identity()
+        .context("the run lost track of documents; see report.md")?;
+    Ok(RunOutcome {
+        out_dir: out_dir.to_path_buf(),
+        report,
+    })
+}
+
+/// Writes `report.json`, `report.md` and `report.html` into `out_dir`.
+pub fn write_report(report: &Report, out_dir: &Path) -> anyhow::Result<()> {
+    write_atomic(&out_dir.join(layout::REPORT_JSON), report.to_json().as_bytes())?;
+    write_atomic(&out_dir.join(layout::REPORT_MD), report.to_markdown().as_bytes())?;
+    write_atomic(&out_dir.join(layout::REPORT_HTML), report.to_html().as_bytes())?;
+    Ok(())
+}
+
+/// Streams JSON-lines records from `input` through a per-record stage to `output`, a batch at
+/// a time, in input order. Bad lines are errors naming the file and line.
+pub fn stream_stage(
+    stage: &dyn RecordStage,
+    input: impl std::io::BufRead,
+    input_name: &str,
+    output: impl Write,
+    batch_size: usize,
+) -> anyhow::Result<StageFigures> {
+    let mut figures = StageFigures::new(stage.name());
+    let mut reader = RecordReader::new(input, input_name, ReadOptions::default());
+    let mut writer = JsonlWriter::new(output);
+    loop {
+        let mut batch = Vec::with_capacity(batch_size);
+        for record in reader.by_ref().take(batch_size.max(1)) {
+            batch.push(record?);
+        }
+        if batch.is_empty() {
+            break;
+        }
+        for record in run_stage(stage, batch, &mut figures) {
+            writer.write(&record)?;
+        }
+    }
+    writer.finish()?;
+    Ok(figures)
+}
+
+/// Opens a file for reading, or standard input for `-` or no path.
+pub fn open_input(path: Option<&Path>) -> anyhow::Result<(Box<dyn std::io::BufRead>, String)> {
+    match path {
+        None => Ok((Box::new(std::io::stdin().lock()), "<stdin>".to_owned())),
+        Some(path) if path == Path::new("-") => {
+            Ok((Box::new(std::io::stdin().lock()), "<stdin>".to_owned()))
+        }
+        Some(path) => {
+            let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+            Ok((
+                Box::new(BufReader::with_capacity(1 << 20, file)),
+                path.display().to_string(),
+            ))
+        }
+    }
+}
+
+/// Opens a file for writing, or standard output for `-` or no path.
+pub fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
+    match path {
+        None => Ok(Box::new(BufWriter::new(std::io::stdout().lock()))),
+        Some(path) if path == Path::new("-") => Ok(Box::new(BufWriter::new(std::io::stdout().lock()))),
+        Some(path) => {
+            let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            Ok(Box::new(BufWriter::with_capacity(1 << 20, file)))
+        }
+    }
+}
+
+/// Runs dedup over a JSON-lines file in two passes (signatures, then verdicts), writing every
+/// record with its verdict to `output` in input order. Standard input is spilled to a temporary
+/// file first, since dedup must read its input twice.
+pub fn dedup_file(
+    config: &chaff_dedup::Config,
+    input: Option<&Path>,
+    output: impl Write,
+    batch_size: usize,
+) -> anyhow::Result<serde_json::Value> {
+    // The temporary copy of standard input lives until the function returns.
+    let (path, name, _spill_guard): (PathBuf, String, Option<NamedTempFile>) = match input {
+        Some(path) if path != Path::new("-") => {
+            (path.to_path_buf(), path.display().to_string(), None)
+        }
+        _ => {
+            let mut file = NamedTempFile::new().context("cannot create a temporary file")?;
+            std::io::copy(&mut std::io::stdin().lock(), &mut file)
+                .context("cannot spill standard input")?;
+            let path = file.path().to_path_buf();
+            (path, "<stdin>".to_owned(), Some(file))
+        }
+    };
+    let open = || -> anyhow::Result<RecordReader<BufReader<File>>> {
+        let file = File::open(&path).with_context(|| format!("cannot open {name}"))?;
+        Ok(RecordReader::new(
+            BufReader::with_capacity(1 << 20, file),
+            name.clone(),
+            ReadOptions::default(),
+        ))
+    };
+    let mut index = chaff_dedup::Index::new(config);
+    let mut reader = open()?;
+    let mut ordinal = 0u64;
+    loop {
+        let batch: Vec<Record> = reader
+            .by_ref()
+            .take(batch_size.max(1))
+            .collect::<Result<_, _>>()?;
+        if batch.is_empty() {
+            break;
+        }
+        let signatures: Vec<Option<chaff_dedup::Signature>> = batch
+            .par_iter()
+            .map(|record| (!record.is_dropped()).then(|| chaff_dedup::signature(config, record)))
+            .collect();
+        for (record, signature) in batch.iter().zip(signatures) {
+            if let Some(signature) = signature {
+                index.insert(ordinal, &record.id, signature);
+            }
+            ordinal += 1;
+        }
+    }
+    let plan = index.finish();
+    let mut reader = open()?;
+    let mut writer = JsonlWriter::new(output);
+    let mut ordinal = 0u64;
+    loop {
+        let batch: Vec<Record> = reader
+            .by_ref()
+            .take(batch_size.max(1))
+            .collect::<Result<_, _>>()?;
+        if batch.is_empty() {
+            break;
+        }
+        let first = ordinal;
+        ordinal += batch.len() as u64;
+        let batch: Vec<Record> = batch
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, record)| {
+                if record.is_dropped() {
+                    record
+                } else {
+                    plan.apply(first + i as u64, record)
+                }
+            })
+            .collect();
+        for record in &batch {
+            writer.write(record)?;
+        }
+    }
+    writer.finish()?;
+    Ok(serde_json::to_value(plan.summary())?)
+}
