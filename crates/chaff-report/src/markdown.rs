@@ -77,7 +77,12 @@ pub(crate) fn render(report: &Report) -> String {
             }
             let _ = writeln!(out, "### `{name}`\n");
             for example in &rule.examples {
-                let _ = writeln!(out, "- `{}`: {}", example.id, one_line(&example.original));
+                let _ = writeln!(
+                    out,
+                    "- `{}`: {}",
+                    example.id,
+                    code_span(&one_line(&example.original))
+                );
             }
             let _ = writeln!(out);
         }
@@ -167,4 +172,16 @@ pub(crate) fn render(report: &Report) -> String {
 fn one_line(text: &str) -> String {
     let folded: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     folded.replace('|', "\\|")
+}
+
+/// A Markdown code span that shows `text` literally, whatever backticks it holds.
+fn code_span(text: &str) -> String {
+    let mut longest_run = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest_run = longest_run.max(run);
+    }
+    let fence = "`".repeat(longest_run + 1);
+    format!("{fence} {text} {fence}")
 }

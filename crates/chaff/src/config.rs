@@ -64,3 +64,45 @@ impl Config {
         Ok(toml::from_str(text)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key of the default configuration, as `section.key` paths.
+    fn keys(value: &toml::Value, prefix: &str, out: &mut Vec<String>) {
+        if let toml::Value::Table(table) = value {
+            for (key, value) in table {
+                let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                if value.is_table() {
+                    keys(value, &path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn documented_defaults_are_the_defaults() {
+        let documented = Config::from_toml(DEFAULT_TOML).unwrap();
+        assert_eq!(documented, Config::default());
+    }
+
+    #[test]
+    fn every_key_is_documented() {
+        let actual = toml::Value::try_from(Config::default()).unwrap();
+        let documented: toml::Value = toml::from_str(DEFAULT_TOML).unwrap();
+        let (mut actual_keys, mut documented_keys) = (Vec::new(), Vec::new());
+        keys(&actual, "", &mut actual_keys);
+        keys(&documented, "", &mut documented_keys);
+        let missing: Vec<&String> = actual_keys.iter().filter(|k| !documented_keys.contains(k)).collect();
+        assert!(missing.is_empty(), "keys missing from chaff.default.toml: {missing:?}");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let err = Config::from_toml("[clean]\nno_such_key = 1\n").unwrap_err();
+        assert!(format!("{err:#}").contains("no_such_key"), "{err:#}");
+    }
+}

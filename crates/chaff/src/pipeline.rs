@@ -185,8 +185,7 @@ pub fn run(
     }
     let stage_path = |name: &str| out_dir.join(layout::STAGES).join(format!("{name}.jsonl"));
 
-    let discovered = chaff_ingest::discover(inputs)
-        .with_context(|| "cannot list the inputs".to_string())?;
+    let discovered = chaff_ingest::discover(inputs).context("cannot list the inputs")?;
     let mut figures: BTreeMap<&str, StageFigures> = STAGES
         .iter()
         .map(|name| (*name, StageFigures::new(name)))
@@ -372,6 +371,14 @@ pub fn run(
     report
         .check_identity()
         .context("the run lost track of documents; see report.md")?;
+    if report.totals.ingested == 0 {
+        bail!(
+            "no readable input: no document came out of {} ({} quarantined, see {})",
+            report.run.inputs.join(", "),
+            report.totals.quarantined,
+            out_dir.join(layout::QUARANTINE).display()
+        );
+    }
     Ok(RunOutcome {
         out_dir: out_dir.to_path_buf(),
         report,
