@@ -1,0 +1,206 @@
+//! HTML to visible text: one block a line, with the title and language for metadata.
+
+use ego_tree::iter::Edge;
+use scraper::{Html, Node};
+
+/// The visible text of a page and what its head says about it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct PageText {
+    /// Visible text, one block (paragraph, heading, list item, table cell, …) a line.
+    pub text: String,
+    /// The `<title>`, white space folded.
+    pub title: Option<String>,
+    /// `<html lang>`.
+    pub language: Option<String>,
+    /// `<link rel=canonical>` or `<meta property=og:url>`.
+    pub url: Option<String>,
+}
+
+/// Elements whose content is never visible text.
+const HIDDEN: &[&str] = &[
+    "script", "style", "noscript", "template", "head", "title", "svg", "math", "iframe", "object",
+    "embed", "canvas", "select", "datalist",
+];
+
+/// Elements that start and end a block (a line of output).
+const BLOCKS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "br",
+    "caption",
+    "center",
+    "dd",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "frame",
+    "frameset",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "legend",
+    "li",
+    "main",
+    "menu",
+    "nav",
+    "ol",
+    "option",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+];
+
+/// Extracts the visible text of `source`, walking the tree without recursion so that deeply
+/// nested pages cannot exhaust the stack.
+pub(crate) fn page_text(source: &str) -> PageText {
+    let document = Html::parse_document(source);
+    let mut page = PageText::default();
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let mut hidden_depth = 0usize;
+    let mut pre_depth = 0usize;
+    for edge in document.tree.root().traverse() {
+        match edge {
+            Edge::Open(node) => match node.value() {
+                Node::Element(element) => {
+                    let name = element.name();
+                    if name == "title" && page.title.is_none() {
+                        let title: String = node
+                            .descendants()
+                            .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
+                            .collect();
+                        let title = fold_whitespace(&title);
+                        if !title.is_empty() {
+                            page.title = Some(title);
+                        }
+                    }
+                    if name == "html" {
+                        page.language = element.attr("lang").map(str::to_owned);
+                    }
+                    if page.url.is_none() {
+                        page.url = canonical_url(element);
+                    }
+                    if HIDDEN.contains(&name) {
+                        hidden_depth += 1;
+                    } else if BLOCKS.contains(&name) {
+                        end_line(&mut line, &mut lines);
+                    }
+                    if name == "pre" {
+                        pre_depth += 1;
+                    }
+                    // Images carry their alternative text only; it is not visible text.
+                }
+                Node::Text(text) if hidden_depth == 0 => {
+                    if pre_depth > 0 {
+                        let mut parts = text.split('\n').peekable();
+                        while let Some(part) = parts.next() {
+                            line.push_str(part.trim_end());
+                            if parts.peek().is_some() {
+                                end_line(&mut line, &mut lines);
+                            }
+                        }
+                    } else {
+                        push_folded(&mut line, text);
+                    }
+                }
+                _ => {}
+            },
+            Edge::Close(node) => {
+                if let Node::Element(element) = node.value() {
+                    let name = element.name();
+                    if HIDDEN.contains(&name) {
+                        hidden_depth = hidden_depth.saturating_sub(1);
+                    } else if BLOCKS.contains(&name) {
+                        end_line(&mut line, &mut lines);
+                    }
+                    if name == "pre" {
+                        pre_depth = pre_depth.saturating_sub(1);
+                    }
+                }
+            }
+        }
+    }
+    end_line(&mut line, &mut lines);
+    page.text = lines.join("\n");
+    page
+}
+
+fn canonical_url(element: &scraper::node::Element) -> Option<String> {
+    match element.name() {
+        "link"
+            if element
+                .attr("rel")
+                .is_some_and(|r| r.eq_ignore_ascii_case("canonical")) =>
+        {
+            element.attr("href").map(str::to_owned)
+        }
+        "meta" if element.attr("property") == Some("og:url") => {
+            element.attr("content").map(str::to_owned)
+        }
+        _ => None,
+    }
+}
+
+/// Appends text with runs of white space folded to one space, as a browser lays it out.
+fn push_folded(line: &mut String, text: &str) {
+    let starts_with_space = text.starts_with(char::is_whitespace);
+    let ends_with_space = text.ends_with(char::is_whitespace);
+    let mut words = text.split_whitespace().peekable();
+    if words.peek().is_none() {
+        if !text.is_empty() && !line.is_empty() && !line.ends_with(' ') {
+            line.push(' ');
+        }
+        return;
+    }
+    if starts_with_space && !line.is_empty() && !line.ends_with(' ') {
+        line.push(' ');
+    }
+    while let Some(word) = words.next() {
+        line.push_str(word);
+        if words.peek().is_some() {
+            line.push(' ');
+        }
+    }
+    if ends_with_space {
+        line.push(' ');
+    }
+}
+
+fn end_line(line: &mut String, lines: &mut Vec<String>) {
+    let trimmed = line.trim();
+    if !trimmed.is_empty() {
+        lines.push(trimmed.to_owned());
+    }
+    line.clear();
+}
+
+fn fold_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

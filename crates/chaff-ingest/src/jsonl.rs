@@ -1,0 +1,244 @@
+//! JSON lines: streamed a batch of lines at a time, parsed in parallel.
+
+use std::io::Read;
+
+use chaff_record::{Line, LineReader, Record, Source};
+use rayon::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::{Compression, Config, Input, Item, decode, quarantine};
+
+/// Lines are handed to the parser in groups of at most this many bytes, whatever the count.
+const GROUP_BYTES: usize = 64 << 20;
+
+/// Streams one JSON-lines file.
+pub(crate) fn stream_file<E>(
+    config: &Config,
+    input: &Input,
+    batch_size: usize,
+    on_batch: &mut impl FnMut(Vec<Item>) -> Result<(), E>,
+) -> Result<(), E> {
+    match std::fs::File::open(&input.path) {
+        Ok(file) => stream_reader(
+            config,
+            file,
+            &input.name,
+            input.compression,
+            batch_size,
+            on_batch,
+        ),
+        Err(err) => on_batch(vec![quarantine(
+            &input.name,
+            None,
+            "io",
+            format!("cannot open: {err}"),
+        )]),
+    }
+}
+
+struct RawLine {
+    number: u64,
+    offset: Option<u64>,
+    bytes: Vec<u8>,
+}
+
+/// Streams JSON lines from `reader`, parsing each group of lines in parallel. A read or
+/// decompression error ends the file with a quarantine entry naming the line it stopped at;
+/// the lines before it are kept.
+pub(crate) fn stream_reader<E>(
+    config: &Config,
+    reader: impl Read + Send,
+    name: &str,
+    compression: Compression,
+    batch_size: usize,
+    on_batch: &mut impl FnMut(Vec<Item>) -> Result<(), E>,
+) -> Result<(), E> {
+    let (reader, found) = match decode::decompress(reader, compression) {
+        Ok(opened) => opened,
+        Err(err) => {
+            return on_batch(vec![quarantine(
+                name,
+                None,
+                "decompress",
+                format!("cannot decompress: {err}"),
+            )]);
+        }
+    };
+    let mut lines = LineReader::new(reader, config.max_line_bytes);
+    let mut group: Vec<RawLine> = Vec::new();
+    let mut group_bytes = 0usize;
+    let mut buf = Vec::new();
+    let mut n_lines = 0u64;
+    let mut n_items = 0u64;
+    loop {
+        let (stop, trailing) = match lines.next_line(&mut buf) {
+            Ok(None) => (true, None),
+            Ok(Some(Line::Text { number, offset })) => {
+                n_lines = number;
+                if !buf.iter().all(u8::is_ascii_whitespace) {
+                    group_bytes += buf.len();
+                    group.push(RawLine {
+                        number,
+                        offset: (found == Compression::None).then_some(offset),
+                        bytes: std::mem::take(&mut buf),
+                    });
+                }
+                if group.len() < batch_size && group_bytes < GROUP_BYTES {
+                    continue;
+                }
+                (false, None)
+            }
+            Ok(Some(Line::TooLong { number, len, .. })) => {
+                n_lines = number;
+                let message = format!(
+                    "line of {len} bytes exceeds max_line_bytes ({})",
+                    config.max_line_bytes
+                );
+                (
+                    false,
+                    Some(quarantine(name, Some(number), "line_too_long", message)),
+                )
+            }
+            Err(err) => {
+                let kind = if found == Compression::None {
+                    "io"
+                } else {
+                    "decompress"
+                };
+                let message = format!(
+                    "read failed after line {n_lines}: {err}; the lines before it were kept"
+                );
+                (
+                    true,
+                    Some(quarantine(name, Some(n_lines + 1), kind, message)),
+                )
+            }
+        };
+        let mut items: Vec<Item> = group
+            .par_drain(..)
+            .map(|line| parse_line(config, name, &line))
+            .collect();
+        group_bytes = 0;
+        items.extend(trailing);
+        if stop && n_items == 0 && items.is_empty() {
+            let message = if n_lines == 0 {
+                "empty file"
+            } else {
+                "only blank lines"
+            };
+            items.push(quarantine(name, None, "empty", message.to_owned()));
+        }
+        n_items += items.len() as u64;
+        if !items.is_empty() {
+            on_batch(items)?;
+        }
+        if stop {
+            return Ok(());
+        }
+    }
+}
+
+/// One JSON line to a record, or to a quarantine entry naming the line.
+fn parse_line(config: &Config, name: &str, line: &RawLine) -> Item {
+    let decoded = decode::lossy_utf8(&line.bytes);
+    let mut object: Map<String, Value> = match serde_json::from_str(&decoded.text) {
+        Ok(Value::Object(object)) => object,
+        Ok(other) => {
+            return quarantine(
+                name,
+                Some(line.number),
+                "malformed_json",
+                format!(
+                    "line {} is JSON but not an object ({})",
+                    line.number,
+                    kind_of(&other)
+                ),
+            );
+        }
+        Err(err) => {
+            return quarantine(
+                name,
+                Some(line.number),
+                "malformed_json",
+                format!("line {} is not valid JSON: {err}", line.number),
+            );
+        }
+    };
+    let text = match object.remove(&config.text_field) {
+        Some(Value::String(text)) => text,
+        Some(other) => {
+            return quarantine(
+                name,
+                Some(line.number),
+                "no_text",
+                format!(
+                    "field {:?} is {}, not a string",
+                    config.text_field,
+                    kind_of(&other)
+                ),
+            );
+        }
+        None => {
+            return quarantine(
+                name,
+                Some(line.number),
+                "no_text",
+                format!(
+                    "no field {:?} (set ingest.text_field for another name)",
+                    config.text_field
+                ),
+            );
+        }
+    };
+    let text = decode::normalise_newlines(text);
+    if text.trim().is_empty() {
+        return quarantine(
+            name,
+            Some(line.number),
+            "empty",
+            "the text is empty or white space".to_owned(),
+        );
+    }
+    let id = format!("{name}:{}", line.number);
+    let source = Source {
+        path: name.to_owned(),
+        line: Some(line.number),
+        offset: line.offset,
+    };
+    let mut record = Record::new(id, text, source);
+    let mut metadata = Map::new();
+    if let Some(source_id) = object.remove(&config.id_field) {
+        metadata.insert("source_id".into(), source_id);
+    }
+    // The line's own metadata object is merged; every other field is kept under its name, so
+    // nothing a Dolma or datatrove file carried is lost.
+    if let Some(Value::Object(inner)) = object.remove("metadata") {
+        for (key, value) in inner {
+            metadata.entry(key).or_insert(value);
+        }
+    }
+    for (key, value) in object {
+        if metadata.contains_key(&key) {
+            metadata.insert(format!("source_{key}"), value);
+        } else {
+            metadata.insert(key, value);
+        }
+    }
+    metadata.insert("format".into(), "jsonl".into());
+    if decoded.n_invalid > 0 {
+        metadata.insert("invalid_utf8".into(), decoded.n_invalid.into());
+    }
+    record.metadata = metadata;
+    Item::Record(record)
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,223 @@
+//! Ingest over every fixture, one behaviour a file, plus the cases too large to commit.
+#![allow(clippy::unwrap_used)]
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use chaff_ingest::{Config, Input, Item, discover, ingest, ingest_reader};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+fn collect(config: &Config, inputs: &[Input], batch_size: usize) -> Vec<Item> {
+    let mut items = Vec::new();
+    ingest(config, inputs, batch_size, |batch| {
+        items.extend(batch);
+        Ok::<(), ()>(())
+    })
+    .unwrap();
+    items
+}
+
+/// One line an item: the record or quarantine entry as JSON.
+fn render(items: &[Item]) -> String {
+    let mut out = String::new();
+    for item in items {
+        match item {
+            Item::Record(record) => writeln!(
+                out,
+                "record      {}",
+                serde_json::to_string(record).unwrap()
+            ),
+            Item::Quarantined(entry) => {
+                writeln!(out, "quarantined {}", serde_json::to_string(entry).unwrap())
+            }
+        }
+        .unwrap();
+    }
+    out
+}
+
+/// Ingests one file, named by its file name so snapshots do not depend on the checkout's path.
+fn check(path: &Path) -> String {
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    render(&collect(
+        &Config::default(),
+        &[Input::new(path.to_path_buf(), name)],
+        1024,
+    ))
+}
+
+#[test]
+fn every_ingest_fixture() {
+    insta::glob!("../../../fixtures/ingest", "*.*", |path| {
+        insta::assert_snapshot!(check(path));
+    });
+}
+
+#[test]
+fn every_seed() {
+    insta::glob!("../../../fixtures/seeds", "*.txt", |path| {
+        insta::assert_snapshot!(check(path));
+    });
+}
+
+#[test]
+fn directories_are_sorted_named_from_their_root_and_unique() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("corpus");
+    std::fs::create_dir_all(root.join("b/inner")).unwrap();
+    std::fs::create_dir_all(root.join("a")).unwrap();
+    for name in ["b/inner/z.txt", "b/y.txt", "a/x.txt", "c d é.txt"] {
+        std::fs::write(root.join(name), "Some text.").unwrap();
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&root, root.join("b/loop")).unwrap();
+    let inputs = discover(&[root.clone(), root.join("a/x.txt")]).unwrap();
+    let rendered: Vec<String> = inputs
+        .iter()
+        .map(|i| match &i.problem {
+            None => i.name.clone(),
+            Some(problem) => format!("{} ({problem})", i.name),
+        })
+        .collect();
+    let given = root.join("a/x.txt").display().to_string();
+    assert_eq!(
+        rendered[..4],
+        [
+            "corpus/a/x.txt",
+            "corpus/b/inner/z.txt",
+            "corpus/b/loop (symlink loop: the link points back to a directory above it)",
+            "corpus/b/y.txt"
+        ]
+    );
+    assert_eq!(rendered[4..], ["corpus/c d é.txt".to_owned(), given]);
+
+    let items = collect(&Config::default(), &inputs, 2);
+    let quarantined: Vec<String> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Quarantined(q) => Some(format!("{} {}", q.source, q.kind)),
+            Item::Record(_) => None,
+        })
+        .collect();
+    assert_eq!(quarantined, ["corpus/b/loop unreadable"]);
+}
+
+#[test]
+fn a_missing_path_is_an_error_naming_it() {
+    let err = discover(&[PathBuf::from("/no/such/place")]).unwrap_err();
+    assert_eq!(err.to_string(), "/no/such/place: no such file or directory");
+}
+
+#[test]
+fn output_does_not_depend_on_thread_count() {
+    let inputs = discover(&[fixtures().join("ingest"), fixtures().join("seeds")]).unwrap();
+    let run = |threads: usize, batch: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| render(&collect(&Config::default(), &inputs, batch)))
+    };
+    let one = run(1, 1024);
+    assert_eq!(one, run(2, 1024));
+    assert_eq!(
+        one,
+        run(2, 3),
+        "batch size must not change the items or their order"
+    );
+}
+
+#[test]
+fn a_50_mb_single_line_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = "word ".repeat(10 << 20);
+    std::fs::write(dir.path().join("huge.txt"), &line).unwrap();
+    let mut jsonl = std::fs::File::create(dir.path().join("huge.jsonl")).unwrap();
+    write!(jsonl, "{{\"text\":\"{line}\"}}\n{{\"text\":\"small\"}}\n").unwrap();
+    drop(jsonl);
+
+    let config = Config {
+        max_line_bytes: 1 << 20,
+        ..Config::default()
+    };
+    let inputs = discover(&[dir.path().join("huge.txt"), dir.path().join("huge.jsonl")]).unwrap();
+    let items = collect(&config, &inputs, 1024);
+    assert_eq!(items.len(), 3);
+    let Item::Record(record) = &items[0] else {
+        panic!("the text file is one document: {:?}", items[0])
+    };
+    assert_eq!(record.text.len(), 50 << 20);
+    let Item::Quarantined(entry) = &items[1] else {
+        panic!("the long line is quarantined")
+    };
+    assert_eq!(
+        (entry.kind.as_str(), entry.source.line),
+        ("line_too_long", Some(1))
+    );
+    assert!(
+        entry.error.contains("exceeds max_line_bytes"),
+        "{}",
+        entry.error
+    );
+    let Item::Record(small) = &items[2] else {
+        panic!("the line after it still comes out")
+    };
+    assert_eq!(small.text, "small");
+
+    // Over the document cap, a file is quarantined whole, never truncated.
+    let config = Config {
+        max_doc_bytes: 1 << 20,
+        ..Config::default()
+    };
+    let items = collect(&config, &inputs[..1], 1024);
+    let Item::Quarantined(entry) = &items[0] else {
+        panic!("over the cap")
+    };
+    assert_eq!(entry.kind, "too_large");
+}
+
+#[test]
+fn large_jsonl_files_stream_in_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.jsonl");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    for i in 0..2500 {
+        writeln!(file, "{{\"id\":\"{i}\",\"text\":\"Document number {i}.\"}}").unwrap();
+    }
+    drop(file);
+    let config = Config {
+        stream_above_bytes: 0,
+        ..Config::default()
+    };
+    let inputs = discover(&[path]).unwrap();
+    let mut sizes = Vec::new();
+    ingest(&config, &inputs, 1000, |batch| {
+        sizes.push(batch.len());
+        Ok::<(), ()>(())
+    })
+    .unwrap();
+    assert_eq!(sizes, [1000, 1000, 500]);
+}
+
+#[test]
+fn streams_are_sniffed() {
+    let run = |input: &[u8]| {
+        let mut items = Vec::new();
+        ingest_reader(&Config::default(), input, "<stdin>", None, 1024, |batch| {
+            items.extend(batch);
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        render(&items)
+    };
+    insta::assert_snapshot!(run(b"  {\"text\":\"one\"}\n{\"text\":\"two\"}\n"), @r#"
+    record      {"id":"<stdin>:1","text":"one","source":{"path":"<stdin>","line":1,"offset":0},"metadata":{"format":"jsonl"},"schema_version":1}
+    record      {"id":"<stdin>:2","text":"two","source":{"path":"<stdin>","line":2,"offset":17},"metadata":{"format":"jsonl"},"schema_version":1}
+    "#);
+    insta::assert_snapshot!(run(b"Plain text\r\nfrom a pipe."), @r#"record      {"id":"<stdin>","text":"Plain text\nfrom a pipe.","source":{"path":"<stdin>"},"metadata":{"format":"text","bytes":24},"schema_version":1}"#);
+    insta::assert_snapshot!(run(b""), @r#"quarantined {"source":{"path":"<stdin>"},"stage":"ingest","kind":"empty","error":"empty file"}"#);
+}
