@@ -1,1 +1,319 @@
-//! The chaff dedup stage. (Skeleton.)
+//! The chaff dedup stage: exact and near-duplicate documents, repeated paragraphs, shared
+//! sentences — the one barrier of the pipeline.
+//!
+//! # Brief overview
+//!
+//! Dedup runs in two passes over the same records in the same order, holding only compact
+//! fingerprints in between:
+//!
+//! 1. [`signature`] (pure, run in parallel) turns a record into a [`Signature`]: a 64-bit hash
+//!    of the normalised text, a MinHash signature of its word 5-gram shingles, a hash per
+//!    paragraph and a set of word 3-gram hashes per sentence. [`Index::insert`] takes them in
+//!    input order.
+//! 2. [`Index::finish`] decides everything: exact copies (same hash), near duplicates
+//!    (MinHash-LSH candidates verified against the threshold, joined with union-find, clusters
+//!    checked against their representative), repeated and boilerplate paragraphs, and sentences
+//!    shared between kept documents. The result is a [`Plan`].
+//! 3. [`Plan::apply`] (pure, run in parallel) writes the verdict into each record: duplicates
+//!    are dropped naming what they duplicate and how similar they are; repeated paragraphs are
+//!    cut, each cut logged as an edit; shared sentences are annotated.
+//!
+//! # Example
+//!
+//! ```
+//! use chaff_record::{Record, Source};
+//! let text = "The two ministers met in the eastern city on Wednesday to discuss the war.";
+//! let records = vec![
+//!     Record::new("a", text, Source::default()),
+//!     Record::new("b", text.to_uppercase(), Source::default()),
+//! ];
+//! let (records, summary) = chaff_dedup::dedup_all(&chaff_dedup::Config::default(), records);
+//! assert!(!records[0].is_dropped());
+//! assert_eq!(records[1].dedup.as_ref().unwrap().duplicate_of.as_deref(), Some("a"));
+//! assert_eq!(summary.n_exact_duplicates, 1);
+//! ```
+
+mod minhash;
+mod tokens;
+mod union_find;
+
+use chaff_record::{Record, offsets::ByteCursor};
+use serde::{Deserialize, Serialize};
+
+pub use minhash::{Permutations, band_hash, candidate_probability, estimated_jaccard};
+pub use union_find::UnionFind;
+
+/// Configuration of dedup; every field has a documented default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Drop exact copies (same text after folding case and white space). Default true.
+    pub exact: bool,
+    /// Find near duplicates with MinHash-LSH. Default true.
+    pub near: bool,
+    /// Words per shingle. Default 5.
+    pub shingle_words: usize,
+    /// LSH bands. Default 14.
+    pub bands: usize,
+    /// Rows (hashes) per band; `bands × rows` hashes in all. Default 8.
+    pub rows: usize,
+    /// Seed of the hash permutations. Default 1.
+    pub seed: u64,
+    /// A candidate pair is joined when its estimated Jaccard similarity reaches this. Default 0.8.
+    pub threshold: f64,
+    /// Which member of a cluster is kept: `earliest` (first in input order) or `longest`.
+    /// Default `earliest`.
+    pub keep: KeepPolicy,
+    /// Members of one LSH bucket compared with each other at most (the rest are compared with
+    /// the bucket's first member only), so one huge bucket cannot make the work quadratic.
+    /// Default 64.
+    pub max_bucket_pairs: usize,
+    /// Remove paragraphs repeated across documents. Default true.
+    pub paragraphs: bool,
+    /// A repeated paragraph at least this long (characters) is removed from every document
+    /// after the one holding its first copy. Default 100.
+    pub min_paragraph_chars: usize,
+    /// A paragraph found in at least this many documents is boilerplate and removed from all of
+    /// them, whatever its length. 0 switches the rule off. Default 5.
+    pub boilerplate_min_docs: usize,
+    /// Annotate sentences that kept documents share. Default true.
+    pub shared_sentences: bool,
+    /// Words per n-gram of the shared-sentence measure. Default 3.
+    pub sentence_ngram: usize,
+    /// Sentences with fewer words are not compared. Default 6.
+    pub min_sentence_words: usize,
+    /// Two sentences are shared when their n-gram containment (shared n-grams over the smaller
+    /// sentence's n-grams) reaches this. Default 0.5.
+    pub sentence_threshold: f64,
+    /// N-grams found in more sentences than this are too common to link sentences. Default 64.
+    pub max_ngram_postings: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            exact: true,
+            near: true,
+            shingle_words: 5,
+            bands: 14,
+            rows: 8,
+            seed: 1,
+            threshold: 0.8,
+            keep: KeepPolicy::Earliest,
+            max_bucket_pairs: 64,
+            paragraphs: true,
+            min_paragraph_chars: 100,
+            boilerplate_min_docs: 5,
+            shared_sentences: true,
+            sentence_ngram: 3,
+            min_sentence_words: 6,
+            sentence_threshold: 0.5,
+            max_ngram_postings: 64,
+        }
+    }
+}
+
+/// Which member of a near-duplicate cluster is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeepPolicy {
+    /// The first in input order.
+    Earliest,
+    /// The one with the most text (ties: the earliest).
+    Longest,
+}
+
+/// A document's fingerprints: all dedup keeps of it between the passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    exact: u64,
+    n_chars: u32,
+    minhash: Vec<u32>,
+    paragraphs: Vec<(u64, u32)>,
+    sentences: Vec<Vec<u32>>,
+}
+
+impl Signature {
+    /// Bytes this signature occupies in the index (heap and inline).
+    pub fn bytes(&self) -> usize {
+        std::mem::size_of::<Signature>()
+            + self.minhash.len() * 4
+            + self.paragraphs.len() * 16
+            + self
+                .sentences
+                .iter()
+                .map(|s| s.len() * 4 + std::mem::size_of::<Vec<u32>>())
+                .sum::<usize>()
+    }
+}
+
+/// Computes a record's signature. Pure: run it in parallel.
+pub fn signature(config: &Config, record: &Record) -> Signature {
+    let permutations = Permutations::new(config.bands * config.rows, config.seed);
+    signature_with(config, &permutations, record)
+}
+
+fn signature_with(config: &Config, permutations: &Permutations, record: &Record) -> Signature {
+    let words = tokens::word_hashes(record);
+    let hashes: Vec<u64> = words.iter().map(|w| w.0).collect();
+    let exact = if config.exact {
+        tokens::hash_words(&hashes)
+    } else {
+        0
+    };
+    let minhash = if config.near {
+        permutations.signature(&tokens::shingles(&hashes, config.shingle_words))
+    } else {
+        Vec::new()
+    };
+    let text = record.text.as_str();
+    let mut paragraphs = Vec::new();
+    if config.paragraphs {
+        let spans = tokens::spans_or(record, "paragraphs", tokens::fallback_paragraphs);
+        let mut cursor = ByteCursor::new(text);
+        let mut word_at = 0;
+        for span in spans {
+            let (Some(start), Some(end)) =
+                (cursor.byte_offset(span.start), cursor.byte_offset(span.end))
+            else {
+                continue;
+            };
+            let in_paragraph = words_between(&words, &mut word_at, start, end);
+            // A paragraph with no words (a rule of dashes) is never a duplicate worth a cut.
+            let hash = if in_paragraph.is_empty() {
+                0
+            } else {
+                tokens::hash_words(&in_paragraph)
+            };
+            paragraphs.push((hash, span.len() as u32));
+        }
+    }
+    let mut sentences = Vec::new();
+    if config.shared_sentences {
+        let spans = tokens::spans_or(record, "sentences", tokens::fallback_sentences);
+        let mut cursor = ByteCursor::new(text);
+        let mut word_at = 0;
+        for span in spans {
+            let (Some(start), Some(end)) =
+                (cursor.byte_offset(span.start), cursor.byte_offset(span.end))
+            else {
+                sentences.push(Vec::new());
+                continue;
+            };
+            let in_sentence = words_between(&words, &mut word_at, start, end);
+            if in_sentence.len() < config.min_sentence_words {
+                sentences.push(Vec::new());
+                continue;
+            }
+            let mut grams: Vec<u32> = tokens::shingles(&in_sentence, config.sentence_ngram)
+                .into_iter()
+                .map(|h| h as u32)
+                .collect();
+            grams.sort_unstable();
+            grams.dedup();
+            sentences.push(grams);
+        }
+    }
+    Signature {
+        exact,
+        n_chars: chaff_record::offsets::char_len(text).min(u32::MAX as usize) as u32,
+        minhash,
+        paragraphs,
+        sentences,
+    }
+}
+
+/// The word hashes whose byte ranges fall in `[start, end)`; `word_at` moves forward.
+fn words_between(
+    words: &[(u64, usize, usize)],
+    word_at: &mut usize,
+    start: usize,
+    end: usize,
+) -> Vec<u64> {
+    while *word_at < words.len() && words[*word_at].1 < start {
+        *word_at += 1;
+    }
+    let mut out = Vec::new();
+    let mut i = *word_at;
+    while i < words.len() && words[i].2 <= end {
+        out.push(words[i].0);
+        i += 1;
+    }
+    *word_at = i;
+    out
+}
+
+/// The signatures of a corpus, inserted in input order.
+#[derive(Debug, Clone)]
+pub struct Index {
+    config: Config,
+    ordinals: Vec<u64>,
+    ids: Vec<String>,
+    signatures: Vec<Signature>,
+}
+
+impl Index {
+    /// An empty index.
+    pub fn new(config: &Config) -> Index {
+        Index {
+            config: config.clone(),
+            ordinals: Vec::new(),
+            ids: Vec::new(),
+            signatures: Vec::new(),
+        }
+    }
+
+    /// Adds a document. `ordinal` is its position in the stream, the same in both passes;
+    /// documents must come in increasing order.
+    pub fn insert(&mut self, ordinal: u64, id: &str, signature: Signature) {
+        self.ordinals.push(ordinal);
+        self.ids.push(id.to_owned());
+        self.signatures.push(signature);
+    }
+
+    /// Bytes the index holds per document, on average: signatures, ids and bookkeeping.
+    pub fn bytes_per_doc(&self) -> f64 {
+        if self.signatures.is_empty() {
+            return 0.0;
+        }
+        let total: usize = self.signatures.iter().map(Signature::bytes).sum::<usize>()
+            + self
+                .ids
+                .iter()
+                .map(|id| id.len() + std::mem::size_of::<String>())
+                .sum::<usize>()
+            + self.ordinals.len() * 8;
+        total as f64 / self.signatures.len() as f64
+    }
+
+    /// Decides every verdict. This is the barrier: call it once all documents are in.
+    pub fn finish(self) -> Plan {
+        plan::build(self)
+    }
+}
+
+mod plan;
+
+pub use plan::{CandidatePair, ClusterSummary, Plan, Summary};
+
+/// Runs both passes over records held in memory: for tests and small corpora.
+pub fn dedup_all(config: &Config, records: Vec<Record>) -> (Vec<Record>, Summary) {
+    let permutations = Permutations::new(config.bands * config.rows, config.seed);
+    let mut index = Index::new(config);
+    for (ordinal, record) in records.iter().enumerate() {
+        if !record.is_dropped() {
+            index.insert(
+                ordinal as u64,
+                &record.id,
+                signature_with(config, &permutations, record),
+            );
+        }
+    }
+    let plan = index.finish();
+    let records = records
+        .into_iter()
+        .enumerate()
+        .map(|(ordinal, record)| plan.apply(ordinal as u64, record))
+        .collect();
+    (records, plan.summary())
+}

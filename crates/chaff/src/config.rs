@@ -73,7 +73,11 @@ mod tests {
     fn keys(value: &toml::Value, prefix: &str, out: &mut Vec<String>) {
         if let toml::Value::Table(table) = value {
             for (key, value) in table {
-                let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
                 if value.is_table() {
                     keys(value, &path, out);
                 } else {
@@ -96,8 +100,14 @@ mod tests {
         let (mut actual_keys, mut documented_keys) = (Vec::new(), Vec::new());
         keys(&actual, "", &mut actual_keys);
         keys(&documented, "", &mut documented_keys);
-        let missing: Vec<&String> = actual_keys.iter().filter(|k| !documented_keys.contains(k)).collect();
-        assert!(missing.is_empty(), "keys missing from chaff.default.toml: {missing:?}");
+        let missing: Vec<&String> = actual_keys
+            .iter()
+            .filter(|k| !documented_keys.contains(k))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "keys missing from chaff.default.toml: {missing:?}"
+        );
     }
 
     #[test]

@@ -183,10 +183,12 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Segment(args) => stage(&config.segment, &args, batch_size)?,
         Command::Dedup { io, summary } => {
             let output = pipeline::open_output(io.output.as_deref())?;
-            let figures = pipeline::dedup_file(&config.dedup, io.input.as_deref(), output, batch_size)?;
+            let figures =
+                pipeline::dedup_file(&config.dedup, io.input.as_deref(), output, batch_size)?;
             if let Some(path) = summary {
                 let text = serde_json::to_string_pretty(&figures)?;
-                std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+                std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
             }
         }
         Command::Report { inputs, out } => report(&config, &inputs, &out)?,
@@ -248,16 +250,22 @@ fn ingest(
     if !stdin.is_empty() {
         chaff_ingest::ingest_reader(
             &config.ingest,
-            std::io::stdin().lock(),
+            std::io::stdin(),
             "<stdin>",
             None,
+            config.run.batch_size,
             &mut on_batch,
         )?;
     }
     let files: Vec<PathBuf> = files.into_iter().cloned().collect();
     if !files.is_empty() {
         let discovered = chaff_ingest::discover(&files)?;
-        chaff_ingest::ingest(&config.ingest, &discovered, &mut on_batch)?;
+        chaff_ingest::ingest(
+            &config.ingest,
+            &discovered,
+            config.run.batch_size,
+            &mut on_batch,
+        )?;
     }
     writer.finish()?;
     if let Some(file) = quarantine {

@@ -208,57 +208,77 @@ pub fn run(
     };
     let mut ingest_clock = Instant::now();
     progress.start_pass("ingest, clean, segment", None);
-    chaff_ingest::ingest(&config.ingest, &discovered, |items| -> anyhow::Result<()> {
-        let mut records = Vec::with_capacity(items.len());
-        for item in items {
-            match item {
-                chaff_ingest::Item::Record(record) => records.push(record),
-                chaff_ingest::Item::Quarantined(entry) => {
-                    tracing::warn!("quarantined {}: {}", entry.source, entry.error);
-                    quarantine.write_value(&entry)?;
-                    pass1.quarantined.push(entry);
+    chaff_ingest::ingest(
+        &config.ingest,
+        &discovered,
+        config.run.batch_size,
+        |items| -> anyhow::Result<()> {
+            let mut records = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    chaff_ingest::Item::Record(record) => records.push(record),
+                    chaff_ingest::Item::Quarantined(entry) => {
+                        tracing::warn!("quarantined {}: {}", entry.source, entry.error);
+                        quarantine.write_value(&entry)?;
+                        pass1.quarantined.push(entry);
+                    }
                 }
             }
-        }
-        let ingest_figures = figures.get_mut("ingest").context("ingest figures")?;
-        ingest_figures.seconds += ingest_clock.elapsed().as_secs_f64();
-        for record in &records {
-            ingest_figures.bytes_in += record.text.len() as u64;
-        }
-        ingest_figures.docs_in += records.len() as u64;
-        account_out(&records, "ingest", ingest_figures);
-        if let Some(file) = stage_files.get_mut("ingest") {
-            file.write_encoded(&encode_all(&records)?, records.len() as u64)?;
-        }
-
-        let records = run_stage(&config.clean, records, figures.get_mut("clean").context("clean figures")?);
-        if let Some(file) = stage_files.get_mut("clean") {
-            file.write_encoded(&encode_all(&records)?, records.len() as u64)?;
-        }
-        let records = run_stage(&config.segment, records, figures.get_mut("segment").context("segment figures")?);
-        let encoded = encode_all(&records)?;
-        if let Some(file) = stage_files.get_mut("segment") {
-            file.write_encoded(&encoded, records.len() as u64)?;
-        }
-
-        let dedup_figures = figures.get_mut("dedup").context("dedup figures")?;
-        let signing = Instant::now();
-        let signatures: Vec<Option<chaff_dedup::Signature>> = records
-            .par_iter()
-            .map(|record| (!record.is_dropped()).then(|| chaff_dedup::signature(&config.dedup, record)))
-            .collect();
-        for (record, signature) in records.iter().zip(signatures) {
-            if let Some(signature) = signature {
-                pass1.index.insert(pass1.n_records, &record.id, signature);
+            let ingest_figures = figures.get_mut("ingest").context("ingest figures")?;
+            ingest_figures.seconds += ingest_clock.elapsed().as_secs_f64();
+            for record in &records {
+                ingest_figures.bytes_in += record.text.len() as u64;
             }
-            pass1.n_records += 1;
-        }
-        dedup_figures.seconds += signing.elapsed().as_secs_f64();
-        spill_writer.write_all(&encoded).context("cannot write the spill file")?;
-        progress.advance(records.len() as u64, records.iter().map(|r| r.text.len() as u64).sum());
-        ingest_clock = Instant::now();
-        Ok(())
-    })?;
+            ingest_figures.docs_in += records.len() as u64;
+            account_out(&records, "ingest", ingest_figures);
+            if let Some(file) = stage_files.get_mut("ingest") {
+                file.write_encoded(&encode_all(&records)?, records.len() as u64)?;
+            }
+
+            let records = run_stage(
+                &config.clean,
+                records,
+                figures.get_mut("clean").context("clean figures")?,
+            );
+            if let Some(file) = stage_files.get_mut("clean") {
+                file.write_encoded(&encode_all(&records)?, records.len() as u64)?;
+            }
+            let records = run_stage(
+                &config.segment,
+                records,
+                figures.get_mut("segment").context("segment figures")?,
+            );
+            let encoded = encode_all(&records)?;
+            if let Some(file) = stage_files.get_mut("segment") {
+                file.write_encoded(&encoded, records.len() as u64)?;
+            }
+
+            let dedup_figures = figures.get_mut("dedup").context("dedup figures")?;
+            let signing = Instant::now();
+            let signatures: Vec<Option<chaff_dedup::Signature>> = records
+                .par_iter()
+                .map(|record| {
+                    (!record.is_dropped()).then(|| chaff_dedup::signature(&config.dedup, record))
+                })
+                .collect();
+            for (record, signature) in records.iter().zip(signatures) {
+                if let Some(signature) = signature {
+                    pass1.index.insert(pass1.n_records, &record.id, signature);
+                }
+                pass1.n_records += 1;
+            }
+            dedup_figures.seconds += signing.elapsed().as_secs_f64();
+            spill_writer
+                .write_all(&encoded)
+                .context("cannot write the spill file")?;
+            progress.advance(
+                records.len() as u64,
+                records.iter().map(|r| r.text.len() as u64).sum(),
+            );
+            ingest_clock = Instant::now();
+            Ok(())
+        },
+    )?;
     progress.finish_pass();
     quarantine.commit()?;
     for (_, file) in std::mem::take(&mut stage_files) {
@@ -387,9 +407,18 @@ pub fn run(
 
 /// Writes `report.json`, `report.md` and `report.html` into `out_dir`.
 pub fn write_report(report: &Report, out_dir: &Path) -> anyhow::Result<()> {
-    write_atomic(&out_dir.join(layout::REPORT_JSON), report.to_json().as_bytes())?;
-    write_atomic(&out_dir.join(layout::REPORT_MD), report.to_markdown().as_bytes())?;
-    write_atomic(&out_dir.join(layout::REPORT_HTML), report.to_html().as_bytes())?;
+    write_atomic(
+        &out_dir.join(layout::REPORT_JSON),
+        report.to_json().as_bytes(),
+    )?;
+    write_atomic(
+        &out_dir.join(layout::REPORT_MD),
+        report.to_markdown().as_bytes(),
+    )?;
+    write_atomic(
+        &out_dir.join(layout::REPORT_HTML),
+        report.to_html().as_bytes(),
+    )?;
     Ok(())
 }
 
@@ -429,7 +458,8 @@ pub fn open_input(path: Option<&Path>) -> anyhow::Result<(Box<dyn std::io::BufRe
             Ok((Box::new(std::io::stdin().lock()), "<stdin>".to_owned()))
         }
         Some(path) => {
-            let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+            let file =
+                File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
             Ok((
                 Box::new(BufReader::with_capacity(1 << 20, file)),
                 path.display().to_string(),
@@ -442,9 +472,12 @@ pub fn open_input(path: Option<&Path>) -> anyhow::Result<(Box<dyn std::io::BufRe
 pub fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
     match path {
         None => Ok(Box::new(BufWriter::new(std::io::stdout().lock()))),
-        Some(path) if path == Path::new("-") => Ok(Box::new(BufWriter::new(std::io::stdout().lock()))),
+        Some(path) if path == Path::new("-") => {
+            Ok(Box::new(BufWriter::new(std::io::stdout().lock())))
+        }
         Some(path) => {
-            let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let file =
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
             Ok(Box::new(BufWriter::with_capacity(1 << 20, file)))
         }
     }

@@ -59,10 +59,18 @@ impl Progress {
         self.bar.inc(n_docs);
         if n_bytes > 0 {
             let total = self.n_bytes.fetch_add(n_bytes, Ordering::Relaxed) + n_bytes;
-            let seconds = self.started.lock().map_or(0.0, |s| s.elapsed().as_secs_f64());
+            let seconds = self
+                .started
+                .lock()
+                .map_or(0.0, |s| s.elapsed().as_secs_f64());
             let megabytes = total as f64 / 1e6;
-            let rate = if seconds > 0.0 { megabytes / seconds } else { 0.0 };
-            self.bar.set_message(format!("{megabytes:.1} MB, {rate:.1} MB/s"));
+            let rate = if seconds > 0.0 {
+                megabytes / seconds
+            } else {
+                0.0
+            };
+            self.bar
+                .set_message(format!("{megabytes:.1} MB, {rate:.1} MB/s"));
         }
     }
 

@@ -17,7 +17,12 @@ fn seeds() -> PathBuf {
 
 /// Runs `command` with `input` on standard input.
 fn pipe(mut command: Command, input: &[u8]) -> Output {
-    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let input = input.to_vec();
     let writer = std::thread::spawn(move || stdin.write_all(&input));
@@ -27,33 +32,59 @@ fn pipe(mut command: Command, input: &[u8]) -> Output {
 }
 
 fn lines(bytes: &[u8]) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(bytes).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
 fn stages_compose_with_pipes() {
     let ingested = chaff().arg("ingest").arg(seeds()).output().unwrap();
-    assert!(ingested.status.success(), "{}", String::from_utf8_lossy(&ingested.stderr));
+    assert!(
+        ingested.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ingested.stderr)
+    );
     assert_eq!(lines(&ingested.stdout).len(), 5);
 
     let mut clean = chaff();
     clean.arg("clean");
     let cleaned = pipe(clean, &ingested.stdout);
-    assert!(cleaned.status.success(), "{}", String::from_utf8_lossy(&cleaned.stderr));
+    assert!(
+        cleaned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cleaned.stderr)
+    );
 
     let mut segment = chaff();
     segment.arg("segment");
     let segmented = pipe(segment, &cleaned.stdout);
-    assert!(segmented.status.success(), "{}", String::from_utf8_lossy(&segmented.stderr));
+    assert!(
+        segmented.status.success(),
+        "{}",
+        String::from_utf8_lossy(&segmented.stderr)
+    );
 
     let mut dedup = chaff();
     dedup.arg("dedup");
     let deduped = pipe(dedup, &segmented.stdout);
-    assert!(deduped.status.success(), "{}", String::from_utf8_lossy(&deduped.stderr));
+    assert!(
+        deduped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&deduped.stderr)
+    );
     let records = lines(&deduped.stdout);
-    assert_eq!(records.len(), 5, "a pipe carries dropped records on, so none disappear");
+    assert_eq!(
+        records.len(),
+        5,
+        "a pipe carries dropped records on, so none disappear"
+    );
     for record in &records {
-        assert!(record.get("dedup").is_some() || record.get("dropped").is_some(), "{record}");
+        assert!(
+            record.get("dedup").is_some() || record.get("dropped").is_some(),
+            "{record}"
+        );
     }
 }
 
@@ -72,22 +103,52 @@ fn run_writes_the_layout_and_strict_fails_on_quarantine() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in");
     std::fs::create_dir(&input).unwrap();
-    std::fs::write(input.join("a.txt"), "One small document about nothing much.\n").unwrap();
+    std::fs::write(
+        input.join("a.txt"),
+        "One small document about nothing much.\n",
+    )
+    .unwrap();
     std::fs::write(input.join("empty.txt"), "").unwrap();
     let out = dir.path().join("out");
-    let status = chaff().arg("run").arg(&input).arg("--out").arg(&out).status().unwrap();
+    let status = chaff()
+        .arg("run")
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
     assert!(status.success());
-    for name in ["kept.jsonl", "dropped.jsonl", "quarantine.jsonl", "report.json", "report.md", "report.html"] {
+    for name in [
+        "kept.jsonl",
+        "dropped.jsonl",
+        "quarantine.jsonl",
+        "report.json",
+        "report.md",
+        "report.html",
+    ] {
         assert!(out.join(name).exists(), "{name}");
     }
-    let status = chaff().arg("run").arg(&input).arg("--out").arg(&out).arg("--strict").status().unwrap();
+    let status = chaff()
+        .arg("run")
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .arg("--strict")
+        .status()
+        .unwrap();
     assert_eq!(status.code(), Some(3));
 }
 
 #[test]
 fn no_readable_input_is_fatal() {
     let dir = tempfile::tempdir().unwrap();
-    let output = chaff().arg("run").arg(dir.path().join("missing")).arg("--out").arg(dir.path().join("out")).output().unwrap();
+    let output = chaff()
+        .arg("run")
+        .arg(dir.path().join("missing"))
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
 }
 
@@ -98,6 +159,33 @@ fn default_config_round_trips_through_the_binary() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("chaff.toml");
     std::fs::write(&path, &output.stdout).unwrap();
-    let effective = chaff().arg("--config").arg(&path).arg("config").output().unwrap();
-    assert!(effective.status.success(), "{}", String::from_utf8_lossy(&effective.stderr));
+    let effective = chaff()
+        .arg("--config")
+        .arg(&path)
+        .arg("config")
+        .output()
+        .unwrap();
+    assert!(
+        effective.status.success(),
+        "{}",
+        String::from_utf8_lossy(&effective.stderr)
+    );
+}
+
+#[test]
+fn ingest_reads_standard_input() {
+    let mut ingest = chaff();
+    ingest.args(["ingest", "-"]);
+    let output = pipe(
+        ingest,
+        b"{\"id\":\"x\",\"text\":\"From a pipe.\"}\nnot json\n",
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let records = lines(&output.stdout);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["id"], "<stdin>:1");
 }

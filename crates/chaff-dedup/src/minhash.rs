@@ -1,0 +1,111 @@
+//! MinHash signatures and LSH bands.
+//!
+//! Each of the `n` permutations is a universal hash `h_i(x) = (a_i·x + b_i) mod p` with
+//! `p = 2^61 − 1` (a Mersenne prime, so the reduction is two shifts and an add), applied to the
+//! 64-bit shingle hash; the minimum over a document's shingles is kept, truncated to 32 bits.
+//! `a_i` and `b_i` come from a SplitMix64 stream seeded by `Config::seed`, so signatures are
+//! the same on every machine and every run.
+
+use xxhash_rust::xxh3::xxh3_64;
+
+const MERSENNE_61: u64 = (1 << 61) - 1;
+
+/// The permutation parameters for `n` hashes from `seed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permutations {
+    a: Vec<u64>,
+    b: Vec<u64>,
+}
+
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Permutations {
+    /// `n` permutations drawn from `seed`.
+    pub fn new(n: usize, seed: u64) -> Permutations {
+        let mut state = seed;
+        let mut a = Vec::with_capacity(n);
+        let mut b = Vec::with_capacity(n);
+        for _ in 0..n {
+            a.push(splitmix64(&mut state) % (MERSENNE_61 - 1) + 1);
+            b.push(splitmix64(&mut state) % MERSENNE_61);
+        }
+        Permutations { a, b }
+    }
+
+    /// Number of permutations.
+    pub fn len(&self) -> usize {
+        self.a.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.a.is_empty()
+    }
+
+    /// The signature of a set of shingle hashes (`u32::MAX` everywhere for an empty set).
+    pub fn signature(&self, shingles: &[u64]) -> Vec<u32> {
+        let mut minimums = vec![u64::MAX; self.a.len()];
+        for &shingle in shingles {
+            let x = shingle % MERSENNE_61;
+            for ((minimum, &a), &b) in minimums.iter_mut().zip(&self.a).zip(&self.b) {
+                let value = mod_mersenne(mul_mod(a, x) + b);
+                if value < *minimum {
+                    *minimum = value;
+                }
+            }
+        }
+        minimums
+            .into_iter()
+            .map(|m| if m == u64::MAX { u32::MAX } else { m as u32 })
+            .collect()
+    }
+}
+
+fn mod_mersenne(x: u64) -> u64 {
+    let reduced = (x & MERSENNE_61) + (x >> 61);
+    if reduced >= MERSENNE_61 {
+        reduced - MERSENNE_61
+    } else {
+        reduced
+    }
+}
+
+fn mul_mod(a: u64, x: u64) -> u64 {
+    let product = u128::from(a) * u128::from(x);
+    let low = (product as u64) & MERSENNE_61;
+    let high = (product >> 61) as u64;
+    mod_mersenne(low + high)
+}
+
+/// The fraction of positions where two signatures agree: the MinHash estimate of Jaccard.
+pub fn estimated_jaccard(a: &[u32], b: &[u32]) -> f64 {
+    if a.is_empty() || a.len() != b.len() {
+        return 0.0;
+    }
+    let equal = a.iter().zip(b).filter(|(x, y)| x == y).count();
+    equal as f64 / a.len() as f64
+}
+
+/// The hash of band `band` (rows `band*rows .. (band+1)*rows`) of a signature.
+pub fn band_hash(signature: &[u32], band: usize, rows: usize) -> u64 {
+    let start = band * rows;
+    let end = (start + rows).min(signature.len());
+    let mut bytes = Vec::with_capacity((end - start) * 4 + 2);
+    bytes.extend_from_slice(&(band as u16).to_le_bytes());
+    for value in &signature[start..end] {
+        bytes.extend_from_slice(&value.to_le_bytes());
+    }
+    xxh3_64(&bytes)
+}
+
+/// The probability that a pair of Jaccard similarity `s` shares at least one of `bands` bands
+/// of `rows` rows: `1 − (1 − s^rows)^bands`, the LSH S-curve.
+pub fn candidate_probability(s: f64, bands: usize, rows: usize) -> f64 {
+    1.0 - (1.0 - s.powi(rows as i32)).powi(bands as i32)
+}

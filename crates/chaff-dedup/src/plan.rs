@@ -1,0 +1,731 @@
+//! The barrier: from signatures to verdicts, and applying them to records.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chaff_record::{
+    Cluster, Dedup, DedupMethod, DedupStatus, Edit, Record, SharedSentence, SharedWith, Span,
+    offsets::ByteCursor,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::minhash::{band_hash, estimated_jaccard};
+use crate::{Config, Index, KeepPolicy, UnionFind, tokens};
+
+/// What dedup decided about one indexed document.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Verdict {
+    /// No other document is like it.
+    Unique,
+    /// The kept member of a cluster of `size` documents.
+    Representative { size: u32 },
+    /// A copy of `of`, the kept member of a cluster of `size` rooted at `cluster`.
+    Duplicate {
+        of: u32,
+        method: DedupMethod,
+        similarity: f32,
+        cluster: u32,
+        size: u32,
+    },
+}
+
+/// One LSH candidate pair, as written to the audit file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidatePair {
+    /// The earlier document.
+    pub a: String,
+    /// The later document.
+    pub b: String,
+    /// The first band in which they collided.
+    pub band: u32,
+    /// Jaccard similarity estimated from the full signatures.
+    pub estimated_jaccard: f64,
+    /// Whether the pair reached the threshold and was joined.
+    pub accepted: bool,
+}
+
+/// One member of a listed cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterMember {
+    /// The dropped document.
+    pub id: String,
+    /// How it was found.
+    pub method: DedupMethod,
+    /// Its similarity to the representative.
+    pub similarity: f64,
+}
+
+/// A cluster of duplicates, as the report lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterSummary {
+    /// The kept document.
+    pub representative: String,
+    /// The dropped ones.
+    pub members: Vec<ClusterMember>,
+}
+
+/// Two kept documents that share sentences.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharedPair {
+    /// The earlier document.
+    pub a: String,
+    /// The later document.
+    pub b: String,
+    /// Sentences of `a` that `b` shares.
+    pub sentences_a: u64,
+    /// Sentences of `b` that `a` shares.
+    pub sentences_b: u64,
+}
+
+/// Figures of a dedup run, for the report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Documents indexed.
+    pub n_docs: u64,
+    /// Documents dropped as exact copies.
+    pub n_exact_duplicates: u64,
+    /// Documents dropped as near duplicates.
+    pub n_near_duplicates: u64,
+    /// Clusters of two or more documents (exact or near).
+    pub n_clusters: u64,
+    /// Documents in the largest cluster.
+    pub largest_cluster: u64,
+    /// Distinct LSH candidate pairs compared.
+    pub n_candidate_pairs: u64,
+    /// Candidate pairs at or above the threshold.
+    pub n_verified_pairs: u64,
+    /// Candidate pairs below it.
+    pub n_rejected_pairs: u64,
+    /// Documents joined to a cluster through others but not similar enough to its
+    /// representative, and so split off and kept: the guard against giant transitive clusters.
+    pub n_split_members: u64,
+    /// The similarity threshold.
+    pub threshold: f64,
+    /// Estimated Jaccard of every candidate pair, in 20 bins of width 0.05 over [0, 1].
+    pub similarity_histogram: Vec<u64>,
+    /// Paragraphs removed, by rule.
+    pub paragraphs_removed: BTreeMap<String, u64>,
+    /// Sentence pairs found shared between kept documents.
+    pub n_shared_sentence_pairs: u64,
+    /// Document pairs sharing sentences (at most 1,000, most sentences first).
+    pub shared_pairs: Vec<SharedPair>,
+    /// Clusters (at most 1,000, in input order of their representatives).
+    pub clusters: Vec<ClusterSummary>,
+    /// Bytes the index held per document.
+    pub index_bytes_per_doc: f64,
+}
+
+/// A paragraph to cut from a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cut {
+    paragraph: u32,
+    rule: &'static str,
+    first_copy: u32,
+}
+
+/// Per document: each shared sentence (its index) with the other documents and scores.
+type SharedSentences = HashMap<u32, Vec<(u32, Vec<(u32, f32)>)>>;
+
+/// Everything dedup decided; [`Plan::apply`] writes it into records.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    config: Config,
+    ordinals: Vec<u64>,
+    ids: Vec<String>,
+    verdicts: Vec<Verdict>,
+    cuts: HashMap<u32, Vec<Cut>>,
+    shared: SharedSentences,
+    candidates: Vec<CandidatePair>,
+    summary: Summary,
+}
+
+const MAX_LISTED: usize = 1000;
+
+pub(crate) fn build(index: Index) -> Plan {
+    let Index {
+        config,
+        ordinals,
+        ids,
+        signatures,
+    } = index;
+    let n = signatures.len();
+    let mut summary = Summary {
+        n_docs: n as u64,
+        threshold: config.threshold,
+        similarity_histogram: vec![0; 20],
+        index_bytes_per_doc: 0.0,
+        ..Summary::default()
+    };
+    {
+        let total: usize = signatures
+            .iter()
+            .map(crate::Signature::bytes)
+            .sum::<usize>()
+            + ids
+                .iter()
+                .map(|id| id.len() + std::mem::size_of::<String>())
+                .sum::<usize>()
+            + n * 8;
+        summary.index_bytes_per_doc = if n == 0 { 0.0 } else { total as f64 / n as f64 };
+    }
+    let mut verdicts = vec![Verdict::Unique; n];
+
+    // Exact copies: the first holder of a text hash is kept.
+    let empty_hash = tokens::hash_words(&[]);
+    if config.exact {
+        let mut first_of: HashMap<u64, u32> = HashMap::new();
+        for (pos, signature) in signatures.iter().enumerate() {
+            if signature.exact == empty_hash {
+                continue;
+            }
+            match first_of.get(&signature.exact) {
+                Some(&first) => {
+                    verdicts[pos] = Verdict::Duplicate {
+                        of: first,
+                        method: DedupMethod::Exact,
+                        similarity: 1.0,
+                        cluster: first,
+                        size: 0,
+                    };
+                }
+                None => {
+                    first_of.insert(signature.exact, pos as u32);
+                }
+            }
+        }
+    }
+
+    // Near duplicates: LSH candidates, verified, joined.
+    let mut candidates = Vec::new();
+    let mut union_find = UnionFind::new(n);
+    let alive: Vec<u32> = (0..n as u32)
+        .filter(|&pos| {
+            matches!(verdicts[pos as usize], Verdict::Unique)
+                && signatures[pos as usize]
+                    .minhash
+                    .iter()
+                    .any(|&h| h != u32::MAX)
+        })
+        .collect();
+    if config.near && config.bands > 0 && config.rows > 0 {
+        let mut compared: HashSet<(u32, u32)> = HashSet::new();
+        let mut buckets: Vec<(u64, u32)> = Vec::with_capacity(alive.len());
+        for band in 0..config.bands {
+            buckets.clear();
+            buckets.extend(alive.iter().map(|&pos| {
+                (
+                    band_hash(&signatures[pos as usize].minhash, band, config.rows),
+                    pos,
+                )
+            }));
+            buckets.sort_unstable();
+            for group in buckets.chunk_by(|x, y| x.0 == y.0) {
+                if group.len() < 2 {
+                    continue;
+                }
+                for i in 1..group.len() {
+                    let window_start = i.saturating_sub(config.max_bucket_pairs.max(1));
+                    let earlier = std::iter::once(0).chain(window_start.max(1)..i);
+                    for j in earlier {
+                        let (a, b) = (group[j].1, group[i].1);
+                        if !compared.insert((a, b)) {
+                            continue;
+                        }
+                        let similarity = estimated_jaccard(
+                            &signatures[a as usize].minhash,
+                            &signatures[b as usize].minhash,
+                        );
+                        let accepted = similarity >= config.threshold;
+                        let bin = ((similarity * 20.0) as usize).min(19);
+                        summary.similarity_histogram[bin] += 1;
+                        if accepted {
+                            union_find.union(a, b);
+                            summary.n_verified_pairs += 1;
+                        } else {
+                            summary.n_rejected_pairs += 1;
+                        }
+                        candidates.push(CandidatePair {
+                            a: ids[a as usize].clone(),
+                            b: ids[b as usize].clone(),
+                            band: band as u32,
+                            estimated_jaccard: similarity,
+                            accepted,
+                        });
+                    }
+                }
+            }
+        }
+        summary.n_candidate_pairs = candidates.len() as u64;
+    }
+
+    // Clusters, each checked member by member against its representative.
+    let mut groups: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for &pos in &alive {
+        groups.entry(union_find.find(pos)).or_default().push(pos);
+    }
+    for members in groups.values().filter(|m| m.len() > 1) {
+        let representative = match config.keep {
+            KeepPolicy::Earliest => members[0],
+            KeepPolicy::Longest => *members
+                .iter()
+                .max_by_key(|&&pos| (signatures[pos as usize].n_chars, std::cmp::Reverse(pos)))
+                .unwrap_or(&members[0]),
+        };
+        let mut verified = Vec::new();
+        for &pos in members.iter().filter(|&&p| p != representative) {
+            let similarity = estimated_jaccard(
+                &signatures[pos as usize].minhash,
+                &signatures[representative as usize].minhash,
+            );
+            if similarity >= config.threshold {
+                verified.push((pos, similarity));
+            } else {
+                summary.n_split_members += 1;
+            }
+        }
+        if verified.is_empty() {
+            continue;
+        }
+        let size = verified.len() as u32 + 1;
+        verdicts[representative as usize] = Verdict::Representative { size };
+        for (pos, similarity) in verified {
+            verdicts[pos as usize] = Verdict::Duplicate {
+                of: representative,
+                method: DedupMethod::Minhash,
+                similarity: similarity as f32,
+                cluster: representative,
+                size,
+            };
+        }
+    }
+
+    // Sizes of exact-copy clusters, now that every copy is known.
+    let mut exact_sizes: HashMap<u32, u32> = HashMap::new();
+    for verdict in &verdicts {
+        if let Verdict::Duplicate {
+            method: DedupMethod::Exact,
+            cluster,
+            ..
+        } = verdict
+        {
+            *exact_sizes.entry(*cluster).or_insert(1) += 1;
+        }
+    }
+    for verdict in verdicts.iter_mut() {
+        if let Verdict::Duplicate {
+            method: DedupMethod::Exact,
+            cluster,
+            size,
+            ..
+        } = verdict
+        {
+            *size = exact_sizes.get(cluster).copied().unwrap_or(2);
+        }
+    }
+    for (&first, &size) in &exact_sizes {
+        if matches!(verdicts[first as usize], Verdict::Unique) {
+            verdicts[first as usize] = Verdict::Representative { size };
+        }
+    }
+
+    let kept =
+        |pos: usize, verdicts: &[Verdict]| !matches!(verdicts[pos], Verdict::Duplicate { .. });
+
+    // Paragraphs repeated across kept documents.
+    let mut cuts: HashMap<u32, Vec<Cut>> = HashMap::new();
+    if config.paragraphs {
+        let mut holders: HashMap<u64, (u32, u32)> = HashMap::new();
+        for (pos, signature) in signatures.iter().enumerate() {
+            if !kept(pos, &verdicts) {
+                continue;
+            }
+            let mut seen_here: HashSet<u64> = HashSet::new();
+            for &(hash, _) in &signature.paragraphs {
+                if hash != 0 && seen_here.insert(hash) {
+                    let entry = holders.entry(hash).or_insert((0, pos as u32));
+                    entry.0 += 1;
+                }
+            }
+        }
+        for (pos, signature) in signatures.iter().enumerate() {
+            if !kept(pos, &verdicts) {
+                continue;
+            }
+            let mut seen_here: HashSet<u64> = HashSet::new();
+            for (k, &(hash, n_chars)) in signature.paragraphs.iter().enumerate() {
+                if hash == 0 {
+                    continue;
+                }
+                let repeated_here = !seen_here.insert(hash);
+                let Some(&(n_docs, first)) = holders.get(&hash) else {
+                    continue;
+                };
+                let rule = if config.boilerplate_min_docs > 0
+                    && n_docs as usize >= config.boilerplate_min_docs
+                {
+                    "boilerplate_paragraph"
+                } else if n_chars as usize >= config.min_paragraph_chars
+                    && (first != pos as u32 || repeated_here)
+                {
+                    "repeated_paragraph"
+                } else {
+                    continue;
+                };
+                *summary
+                    .paragraphs_removed
+                    .entry(rule.to_owned())
+                    .or_default() += 1;
+                cuts.entry(pos as u32).or_default().push(Cut {
+                    paragraph: k as u32,
+                    rule,
+                    first_copy: first,
+                });
+            }
+        }
+    }
+
+    // Sentences shared between kept documents, by word n-gram containment.
+    let mut shared: SharedSentences = HashMap::new();
+    if config.shared_sentences {
+        let mut postings: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
+        for (pos, signature) in signatures.iter().enumerate() {
+            if !kept(pos, &verdicts) {
+                continue;
+            }
+            for (k, grams) in signature.sentences.iter().enumerate() {
+                for &gram in grams {
+                    postings
+                        .entry(gram)
+                        .or_default()
+                        .push((pos as u32, k as u32));
+                }
+            }
+        }
+        let mut overlaps: HashMap<(u32, u32, u32, u32), u32> = HashMap::new();
+        for list in postings.values() {
+            if list.len() < 2 || list.len() > config.max_ngram_postings {
+                continue;
+            }
+            for i in 0..list.len() {
+                for j in i + 1..list.len() {
+                    let (x, y) = (list[i], list[j]);
+                    if x.0 == y.0 {
+                        continue;
+                    }
+                    let key = if x.0 < y.0 {
+                        (x.0, x.1, y.0, y.1)
+                    } else {
+                        (y.0, y.1, x.0, x.1)
+                    };
+                    *overlaps.entry(key).or_default() += 1;
+                }
+            }
+        }
+        let mut per_sentence: BTreeMap<(u32, u32), BTreeMap<u32, f32>> = BTreeMap::new();
+        let mut pair_counts: BTreeMap<(u32, u32), (HashSet<u32>, HashSet<u32>)> = BTreeMap::new();
+        for (&(a, sa, b, sb), &count) in &overlaps {
+            let len_a = signatures[a as usize].sentences[sa as usize].len();
+            let len_b = signatures[b as usize].sentences[sb as usize].len();
+            let smaller = len_a.min(len_b).max(1);
+            let score = count as f64 / smaller as f64;
+            if score < config.sentence_threshold || count < 2 {
+                continue;
+            }
+            summary.n_shared_sentence_pairs += 1;
+            let score = score as f32;
+            let best = per_sentence
+                .entry((a, sa))
+                .or_default()
+                .entry(b)
+                .or_insert(0.0);
+            *best = best.max(score);
+            let best = per_sentence
+                .entry((b, sb))
+                .or_default()
+                .entry(a)
+                .or_insert(0.0);
+            *best = best.max(score);
+            let pair = pair_counts.entry((a, b)).or_default();
+            pair.0.insert(sa);
+            pair.1.insert(sb);
+        }
+        for ((pos, sentence), others) in per_sentence {
+            shared
+                .entry(pos)
+                .or_default()
+                .push((sentence, others.into_iter().collect()));
+        }
+        let mut pairs: Vec<SharedPair> = pair_counts
+            .into_iter()
+            .map(|((a, b), (sa, sb))| SharedPair {
+                a: ids[a as usize].clone(),
+                b: ids[b as usize].clone(),
+                sentences_a: sa.len() as u64,
+                sentences_b: sb.len() as u64,
+            })
+            .collect();
+        pairs.sort_by_key(|pair| std::cmp::Reverse(pair.sentences_a + pair.sentences_b));
+        pairs.truncate(MAX_LISTED);
+        summary.shared_pairs = pairs;
+    }
+
+    // Figures and the listed clusters.
+    let mut listed: BTreeMap<u32, Vec<ClusterMember>> = BTreeMap::new();
+    for (pos, verdict) in verdicts.iter().enumerate() {
+        if let Verdict::Duplicate {
+            of,
+            method,
+            similarity,
+            cluster,
+            ..
+        } = *verdict
+        {
+            match method {
+                DedupMethod::Exact => summary.n_exact_duplicates += 1,
+                _ => summary.n_near_duplicates += 1,
+            }
+            let _ = of;
+            listed.entry(cluster).or_default().push(ClusterMember {
+                id: ids[pos].clone(),
+                method,
+                similarity: round(f64::from(similarity)),
+            });
+        }
+    }
+    summary.n_clusters = listed.len() as u64;
+    summary.largest_cluster = listed
+        .values()
+        .map(|m| m.len() as u64 + 1)
+        .max()
+        .unwrap_or(0);
+    summary.clusters = listed
+        .into_iter()
+        .take(MAX_LISTED)
+        .map(|(representative, members)| ClusterSummary {
+            representative: ids[representative as usize].clone(),
+            members,
+        })
+        .collect();
+
+    Plan {
+        config,
+        ordinals,
+        ids,
+        verdicts,
+        cuts,
+        shared,
+        candidates,
+        summary,
+    }
+}
+
+/// Rounds a similarity to four places, so figures read the same everywhere.
+fn round(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+impl Plan {
+    /// The run's figures.
+    pub fn summary(&self) -> Summary {
+        self.summary.clone()
+    }
+
+    /// Every LSH candidate pair compared, in the order compared.
+    pub fn candidate_pairs(&self) -> &[CandidatePair] {
+        &self.candidates
+    }
+
+    /// Writes the verdict into the record at position `ordinal` of the stream. Pure: run it in
+    /// parallel. A record that was not indexed (dropped before dedup) passes through.
+    pub fn apply(&self, ordinal: u64, mut record: Record) -> Record {
+        let Ok(pos) = self.ordinals.binary_search(&ordinal) else {
+            return record;
+        };
+        match self.verdicts[pos] {
+            Verdict::Duplicate {
+                of,
+                method,
+                similarity,
+                cluster,
+                size,
+            } => {
+                let similarity = round(f64::from(similarity));
+                let of_id = self.ids[of as usize].clone();
+                let how = match method {
+                    DedupMethod::Exact => "exact copy",
+                    _ => "near duplicate",
+                };
+                record.drop_with(
+                    "dedup",
+                    "duplicate",
+                    Some(format!("{how} of {of_id} (similarity {similarity:.3})")),
+                );
+                record.dedup = Some(Dedup {
+                    status: DedupStatus::Duplicate,
+                    duplicate_of: Some(of_id),
+                    method: Some(method),
+                    similarity: Some(similarity),
+                    cluster: Some(Cluster {
+                        id: self.ids[cluster as usize].clone(),
+                        size: u64::from(size),
+                    }),
+                    shared_sentences: Vec::new(),
+                });
+                record
+            }
+            verdict => {
+                let cluster = match verdict {
+                    Verdict::Representative { size } => Some(Cluster {
+                        id: record.id.clone(),
+                        size: u64::from(size),
+                    }),
+                    _ => None,
+                };
+                let mut dedup = Dedup {
+                    status: DedupStatus::Kept,
+                    duplicate_of: None,
+                    method: None,
+                    similarity: None,
+                    cluster,
+                    shared_sentences: Vec::new(),
+                };
+                let cuts = self.cuts.get(&(pos as u32)).map_or(&[][..], Vec::as_slice);
+                let remap = if cuts.is_empty() {
+                    None
+                } else {
+                    Some(self.cut_paragraphs(&mut record, cuts))
+                };
+                if let Some(sentences) = self.shared.get(&(pos as u32)) {
+                    let spans = tokens::spans_or(&record, "sentences", tokens::fallback_sentences);
+                    // Sentence indices refer to the text before the cuts; map them through.
+                    let original_spans = match &remap {
+                        Some((before, _)) => before.clone(),
+                        None => spans,
+                    };
+                    for (sentence, others) in sentences {
+                        let Some(&span) = original_spans.get(*sentence as usize) else {
+                            continue;
+                        };
+                        let span = match &remap {
+                            Some((_, removed)) => match shift(span, removed) {
+                                Some(span) => span,
+                                None => continue,
+                            },
+                            None => span,
+                        };
+                        dedup.shared_sentences.push(SharedSentence {
+                            span,
+                            with: others
+                                .iter()
+                                .map(|&(other, score)| SharedWith {
+                                    id: self.ids[other as usize].clone(),
+                                    score: round(f64::from(score)),
+                                })
+                                .collect(),
+                        });
+                    }
+                }
+                record.dedup = Some(dedup);
+                if record.text.trim().is_empty() {
+                    record.drop_with(
+                        "dedup",
+                        "empty_after_dedup",
+                        Some("every paragraph was a repeat of another document's".to_owned()),
+                    );
+                }
+                record
+            }
+        }
+    }
+
+    /// Cuts paragraphs from the record, logs the edits and shifts every span. Returns the
+    /// sentence spans as they were before the cut and the removed ranges (code points).
+    fn cut_paragraphs(
+        &self,
+        record: &mut Record,
+        cuts: &[Cut],
+    ) -> (Vec<Span>, Vec<(usize, usize)>) {
+        let paragraphs = tokens::spans_or(record, "paragraphs", tokens::fallback_paragraphs);
+        let sentences_before = tokens::spans_or(record, "sentences", tokens::fallback_sentences);
+        let n_chars = chaff_record::offsets::char_len(&record.text);
+        let is_cut: HashSet<u32> = cuts.iter().map(|c| c.paragraph).collect();
+        // Each cut takes its paragraph and the separator before it; a cut with no kept
+        // paragraph before it takes the separator after it instead.
+        let mut removed: Vec<(usize, usize, &Cut)> = Vec::new();
+        for cut in cuts {
+            let k = cut.paragraph as usize;
+            let Some(span) = paragraphs.get(k) else {
+                continue;
+            };
+            let kept_before = (0..k).any(|i| !is_cut.contains(&(i as u32)));
+            let range = if kept_before {
+                (paragraphs[k - 1].end, span.end)
+            } else {
+                (
+                    span.start,
+                    paragraphs.get(k + 1).map_or(n_chars, |next| next.start),
+                )
+            };
+            removed.push((range.0, range.1, cut));
+        }
+        removed.sort_by_key(|r| (r.0, r.1));
+        let text = std::mem::take(&mut record.text);
+        let mut cursor = ByteCursor::new(&text);
+        let mut new_text = String::with_capacity(text.len());
+        let mut copied = 0usize;
+        let mut removed_chars = 0usize;
+        let mut last_end = 0usize;
+        let mut ranges = Vec::new();
+        for (start, end, cut) in removed {
+            if start < last_end || end < start {
+                continue;
+            }
+            let (Some(byte_start), Some(byte_end)) =
+                (cursor.byte_offset(start), cursor.byte_offset(end))
+            else {
+                continue;
+            };
+            new_text.push_str(&text[copied..byte_start]);
+            let at = start - removed_chars;
+            record.edits.push(Edit {
+                stage: "dedup".to_owned(),
+                rule: cut.rule.to_owned(),
+                span: Span::new(at, at),
+                original: text[byte_start..byte_end].to_owned(),
+                first_copy: Some(self.ids[cut.first_copy as usize].clone()),
+            });
+            copied = byte_end;
+            removed_chars += end - start;
+            last_end = end;
+            ranges.push((start, end));
+        }
+        new_text.push_str(&text[copied..]);
+        record.text = new_text;
+        for spans in record.spans.values_mut() {
+            *spans = spans
+                .iter()
+                .filter_map(|&span| shift(span, &ranges))
+                .collect();
+        }
+        (sentences_before, ranges)
+    }
+
+    /// The configuration the plan was made with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+}
+
+/// A span moved left by the removed ranges before it, or `None` if a removal touches it.
+fn shift(span: Span, removed: &[(usize, usize)]) -> Option<Span> {
+    let mut delta = 0;
+    for &(start, end) in removed {
+        if end <= span.start {
+            delta += end - start;
+        } else if start >= span.end {
+            break;
+        } else {
+            return None;
+        }
+    }
+    Some(Span::new(span.start - delta, span.end - delta))
+}

@@ -1,0 +1,144 @@
+//! Words, their normalisation, and the units dedup compares: shingles, paragraphs, sentences.
+
+use chaff_record::{Record, Span, offsets::ByteCursor};
+use unicode_normalization::UnicodeNormalization as _;
+use unicode_segmentation::UnicodeSegmentation as _;
+use xxhash_rust::xxh3::xxh3_64;
+
+/// Normalises one word as datatrove does by default: lowercase, digits to `0`, diacritics and
+/// punctuation removed. British `-ise`/`-isation`/`-yse` spellings fold to `-ize`/`-ization`/
+/// `-yze`, so that the same sentence in two spellings of English compares equal.
+pub(crate) fn normalise_word(word: &str, out: &mut String) {
+    out.clear();
+    for c in word.nfd() {
+        if unicode_normalization::char::is_combining_mark(c) {
+            continue;
+        }
+        if c.is_numeric() {
+            out.push('0');
+        } else if c.is_alphabetic() {
+            out.extend(c.to_lowercase());
+        }
+    }
+    fold_spelling(out);
+}
+
+/// `-ise`, `-ised`, `-ises`, `-ising`, `-iser`, `-isers`, `-isation(s)` to the `-iz-` forms,
+/// and `-yse`/`-ysed`/`-ysing` to `-yz-`, for words long enough that the ending is a suffix.
+fn fold_spelling(word: &mut String) {
+    const ENDINGS: &[(&str, &str)] = &[
+        ("isations", "izations"),
+        ("isation", "ization"),
+        ("isers", "izers"),
+        ("ising", "izing"),
+        ("yses", "yzes"),
+        ("ysed", "yzed"),
+        ("ysing", "yzing"),
+        ("iser", "izer"),
+        ("ised", "ized"),
+        ("ises", "izes"),
+        ("ise", "ize"),
+        ("yse", "yze"),
+    ];
+    for (british, american) in ENDINGS {
+        if word.len() >= british.len() + 4 && word.ends_with(british) {
+            let stem = word.len() - british.len();
+            word.truncate(stem);
+            word.push_str(american);
+            return;
+        }
+    }
+}
+
+/// The hashed, normalised words of `text` in order, each with its byte range.
+pub(crate) fn word_hashes(record: &Record) -> Vec<(u64, usize, usize)> {
+    let text = record.text.as_str();
+    let mut normalised = String::new();
+    let mut out = Vec::new();
+    let mut push = |start: usize, end: usize, out: &mut Vec<(u64, usize, usize)>| {
+        normalise_word(&text[start..end], &mut normalised);
+        if !normalised.is_empty() {
+            out.push((xxh3_64(normalised.as_bytes()), start, end));
+        }
+    };
+    match record.spans.get("words") {
+        Some(words) => {
+            let mut cursor = ByteCursor::new(text);
+            for span in words {
+                if let (Some(start), Some(end)) =
+                    (cursor.byte_offset(span.start), cursor.byte_offset(span.end))
+                    && start <= end
+                {
+                    push(start, end, &mut out);
+                }
+            }
+        }
+        None => {
+            for (start, word) in text.unicode_word_indices() {
+                push(start, start + word.len(), &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// Hashes of the word `n`-grams of `words`; a text shorter than `n` words is one shingle.
+pub(crate) fn shingles(words: &[u64], n: usize) -> Vec<u64> {
+    let n = n.max(1);
+    if words.is_empty() {
+        return Vec::new();
+    }
+    if words.len() < n {
+        return vec![hash_words(words)];
+    }
+    words.windows(n).map(hash_words).collect()
+}
+
+pub(crate) fn hash_words(words: &[u64]) -> u64 {
+    let mut bytes = [0u8; 8 * 16];
+    if words.len() <= 16 {
+        for (i, word) in words.iter().enumerate() {
+            bytes[i * 8..i * 8 + 8].copy_from_slice(&word.to_le_bytes());
+        }
+        return xxh3_64(&bytes[..words.len() * 8]);
+    }
+    let all: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    xxh3_64(&all)
+}
+
+/// The record's spans of `name` (code points), or a fallback computed from the text.
+pub(crate) fn spans_or(
+    record: &Record,
+    name: &str,
+    fallback: impl FnOnce(&str) -> Vec<Span>,
+) -> Vec<Span> {
+    match record.spans.get(name) {
+        Some(spans) => spans.clone(),
+        None => fallback(&record.text),
+    }
+}
+
+/// Paragraphs when segment has not run: blocks separated by blank lines, and single lines
+/// where the text has no blank lines at all.
+pub(crate) fn fallback_paragraphs(text: &str) -> Vec<Span> {
+    let separator = if text.contains("\n\n") { "\n\n" } else { "\n" };
+    let mut spans = Vec::new();
+    let mut cursor = chaff_record::offsets::CharCursor::new(text);
+    let mut at = 0;
+    for piece in text.split(separator) {
+        let start = at + (piece.len() - piece.trim_start().len());
+        let end = at + piece.trim_end().len();
+        if end > start {
+            let s = cursor.char_offset(start);
+            let e = cursor.char_offset(end);
+            spans.push(Span::new(s, e));
+        }
+        at += piece.len() + separator.len();
+    }
+    spans
+}
+
+/// Sentences when segment has not run: each paragraph is one unit.
+pub(crate) fn fallback_sentences(text: &str) -> Vec<Span> {
+    fallback_paragraphs(text)
+}
