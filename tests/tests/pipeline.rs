@@ -226,7 +226,9 @@ fn bad_inputs_are_quarantined_and_the_rest_goes_on() {
         "{reasons:?}"
     );
     assert!(
-        reasons.keys().any(|k| k.starts_with("in/truncated.jsonl.gz")),
+        reasons
+            .keys()
+            .any(|k| k.starts_with("in/truncated.jsonl.gz")),
         "{reasons:?}"
     );
     // Nothing lost: what the report counts is what the files hold.

@@ -1,0 +1,399 @@
+//! Boilerplate lines and blocks: what a site wraps around an article.
+//!
+//! Every rule looks at whole lines (ingest gives web pages one block a line) and at where
+//! they stand: appeals and comment forms run to the end of the page, bylines and timestamps
+//! stand alone, navigation comes in runs of short lines. Phrase lists live in `data/*.txt`.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::doc::Replacement;
+
+struct Lists {
+    appeal_openers: Vec<String>,
+    appeal_words: Vec<String>,
+    button_labels: Vec<String>,
+    share_prompts: Vec<String>,
+    comment_form: Vec<String>,
+    related_headings: Vec<String>,
+    policy_phrases: Vec<String>,
+}
+
+fn read_list(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn lists() -> &'static Lists {
+    static LISTS: OnceLock<Lists> = OnceLock::new();
+    LISTS.get_or_init(|| Lists {
+        appeal_openers: read_list(include_str!("../data/appeal_openers.txt")),
+        appeal_words: read_list(include_str!("../data/appeal_words.txt")),
+        button_labels: read_list(include_str!("../data/button_labels.txt")),
+        share_prompts: read_list(include_str!("../data/share_prompts.txt")),
+        comment_form: read_list(include_str!("../data/comment_form.txt")),
+        related_headings: read_list(include_str!("../data/related_headings.txt")),
+        policy_phrases: read_list(include_str!("../data/policy_phrases.txt")),
+    })
+}
+
+fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).unwrap_or_else(|err| panic!("built-in pattern {pattern:?}: {err}")))
+}
+
+/// One line of the text.
+struct Line<'a> {
+    start: usize,
+    end: usize,
+    text: &'a str,
+    lower: String,
+    n_words: usize,
+}
+
+impl Line<'_> {
+    fn is_blank(&self) -> bool {
+        self.text.is_empty()
+    }
+}
+
+fn split_lines(text: &str) -> Vec<Line<'_>> {
+    let mut lines = Vec::new();
+    let mut at = 0;
+    for raw in text.split('\n') {
+        let trimmed = raw.trim();
+        lines.push(Line {
+            start: at,
+            end: at + raw.len(),
+            text: trimmed,
+            lower: trimmed.to_lowercase(),
+            n_words: trimmed.split_whitespace().count(),
+        });
+        at += raw.len() + 1;
+    }
+    lines
+}
+
+/// The line without the punctuation around it, for exact matches with a label list.
+fn bare(lower: &str) -> &str {
+    lower.trim_matches(|c: char| !c.is_alphanumeric())
+}
+
+fn ends_sentence(text: &str) -> bool {
+    text.trim_end_matches(['"', '”', '’', '\'', ')'])
+        .chars()
+        .last()
+        .is_some_and(|c| matches!(c, '.' | '!' | '?' | '…' | '。'))
+}
+
+fn count_appeal_words(lower: &str) -> usize {
+    lists().appeal_words.iter().filter(|w| lower.contains(w.as_str())).count()
+}
+
+fn addresses_reader(lower: &str) -> bool {
+    lower
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .any(|w| matches!(w, "you" | "your" | "you're" | "we" | "us" | "our"))
+}
+
+/// The rules, in the order they claim lines; `enabled` says which may run.
+pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Replacement> {
+    let lines = split_lines(text);
+    let n = lines.len();
+    let mut claimed: Vec<Option<&'static str>> = vec![None; n];
+    let non_blank: Vec<usize> = (0..n).filter(|&i| !lines[i].is_blank()).collect();
+    let n_non_blank = non_blank.len();
+    let position = |i: usize| non_blank.iter().position(|&k| k == i).unwrap_or(0);
+
+    // Block rules first: they claim runs of lines.
+    if enabled("social_embed") {
+        social_embeds(&lines, &mut claimed);
+    }
+    if enabled("donation_appeal") {
+        donation_appeal(&lines, &non_blank, &mut claimed);
+    }
+    if enabled("comment_form") {
+        comment_form(&lines, &non_blank, &mut claimed);
+    }
+    if enabled("related_links") {
+        related_links(&lines, &mut claimed);
+    }
+
+    // Line rules.
+    let lists = lists();
+    static TIMESTAMP: OnceLock<Regex> = OnceLock::new();
+    let timestamp = regex(
+        &TIMESTAMP,
+        r"(?i)^((updated|published|posted|last updated|first published)( on)?:?\s*)?((mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s*)?(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|[a-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2} [a-z]{3,9}\.? \d{4})(\s*([-–—|,]|at)?\s*\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[a-z]{2,5})?)?$",
+    );
+    static NAME: OnceLock<Regex> = OnceLock::new();
+    let name = regex(&NAME, r"^(By\s+)?\p{Lu}[\p{L}'’.-]+( (\p{Lu}[\p{L}'’.-]+|de|van|von|da|al|bin|le|la)){1,3}$");
+    static BYLINE: OnceLock<Regex> = OnceLock::new();
+    let byline = regex(&BYLINE, r"^(?i:by)\s+\p{Lu}[\p{L}'’.-]+(\s+\p{Lu}[\p{L}'’.-]+){0,3}((,| and| &)\s+\p{Lu}[\p{L}'’.-]+(\s+\p{Lu}[\p{L}'’.-]+){0,3})*(\s*[,|/–—-]\s*[\p{L} .&]{2,40})?$");
+    static CREDIT: OnceLock<Regex> = OnceLock::new();
+    let credit = regex(
+        &CREDIT,
+        r"(?i)(^(image|photo|picture|photograph|video|graphic)s?\s*(source|credit|courtesy|by)?\s*:)|(^\(?(ap|afp|reuters|epa|getty|xinhua) ?photo)|((via|/|\|)\s*(the )?(associated press|ap|getty images|reuters|afp|epa|xinhua|shutterstock|bloomberg|alamy|anadolu agency|tass|sputnik)\)?$)|(\((photo|image)( by|:| credit))|(getty images|shutterstock)$",
+    );
+    static SEPARATORS: OnceLock<Regex> = OnceLock::new();
+    let separators = regex(&SEPARATORS, r"\s[|•»›·>]\s");
+
+    let mut seen_lines: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for i in 0..n {
+        let line = &lines[i];
+        if line.is_blank() || claimed[i].is_some() {
+            continue;
+        }
+        let lower = line.lower.as_str();
+        let bare_line = bare(lower);
+        let short = line.n_words <= 12;
+        let at = position(i);
+        let near_end = at + 3 >= n_non_blank;
+        let near_start = at < 3;
+        let rule: Option<&'static str> = if enabled("button_label") && lists.button_labels.iter().any(|b| b == bare_line) {
+            Some("button_label")
+        } else if enabled("share_prompt") && short && lists.share_prompts.iter().any(|p| lower.contains(p.as_str())) {
+            Some("share_prompt")
+        } else if enabled("cookie_notice")
+            && lower.contains("cookie")
+            && line.n_words <= 60
+            && ["use", "accept", "consent", "policy", "browsing", "experience"].iter().any(|w| lower.contains(w))
+        {
+            Some("cookie_notice")
+        } else if enabled("policy_line")
+            && (lists.policy_phrases.iter().any(|p| lower.contains(p.as_str()))
+                && (line.n_words <= 12 || !ends_sentence(line.text) || lower.contains("lorem ipsum"))
+                || (line.n_words <= 20 && (lower.contains('©') || lower.starts_with("copyright"))))
+        {
+            Some("policy_line")
+        } else if enabled("image_credit") && line.n_words <= 20 && credit.is_match(line.text) && !ends_sentence_plainly(line.text) {
+            Some("image_credit")
+        } else if enabled("byline_timestamp")
+            && (timestamp.is_match(line.text)
+                || (byline.is_match(line.text) && line.n_words <= 12)
+                || (name.is_match(line.text)
+                    && line.text.chars().count() <= 40
+                    && (near_end || near_start)
+                    && neighbour_is(&lines, &non_blank, at, |l| timestamp.is_match(l.text) || byline.is_match(l.text), near_end)))
+        {
+            Some("byline_timestamp")
+        } else if enabled("appeal_line")
+            && line.n_words <= 40
+            && count_appeal_words(lower) >= 2
+            && addresses_reader(lower)
+            && ["donat", "subscri", "support us", "support our", "become a member", "sign up"].iter().any(|w| lower.contains(w))
+        {
+            Some("appeal_line")
+        } else if enabled("navigation") && line.n_words <= 25 && separators.find_iter(line.text).count() >= 3 && !ends_sentence(line.text) {
+            Some("navigation")
+        } else if enabled("repeated_line") && line.text.chars().count() >= 20 && !seen_lines.insert(line.text) {
+            Some("repeated_line")
+        } else {
+            None
+        };
+        claimed[i] = rule;
+    }
+
+    // Navigation: runs of three or more short lines without sentence punctuation.
+    if enabled("navigation") {
+        let mut run: Vec<usize> = Vec::new();
+        for i in 0..=n {
+            let nav_like = i < n
+                && !lines[i].is_blank()
+                && claimed[i].is_none()
+                && lines[i].n_words <= 4
+                && !ends_sentence(lines[i].text)
+                && !lines[i].text.ends_with([',', ':', ';']);
+            if nav_like {
+                run.push(i);
+            } else if i < n && lines[i].is_blank() && !run.is_empty() {
+                // A blank line ends a run: navigation comes as lines in a row.
+                if run.len() >= 3 {
+                    for &k in &run {
+                        claimed[k] = Some("navigation");
+                    }
+                }
+                run.clear();
+            } else {
+                if run.len() >= 3 {
+                    for &k in &run {
+                        claimed[k] = Some("navigation");
+                    }
+                }
+                run.clear();
+            }
+        }
+    }
+
+    // Each claimed line goes with its line break; consecutive lines of one rule are one edit.
+    let mut out: Vec<Replacement> = Vec::new();
+    for (i, rule) in claimed.iter().enumerate() {
+        let Some(rule) = rule else { continue };
+        let line = &lines[i];
+        let end = if i + 1 < n { line.end + 1 } else { line.end };
+        let start = if i + 1 >= n && i > 0 { line.start.saturating_sub(1) } else { line.start };
+        match out.last_mut() {
+            Some(last) if last.rule == *rule && last.end >= start => last.end = end.max(last.end),
+            _ => out.push(Replacement::remove(start, end, rule)),
+        }
+    }
+    // Overlap can come from the last line taking the break before it.
+    let mut cleaned: Vec<Replacement> = Vec::new();
+    for replacement in out {
+        let previous_end = cleaned.last().map_or(0, |last| last.end);
+        if replacement.start >= previous_end {
+            cleaned.push(replacement);
+        } else if replacement.end > previous_end {
+            cleaned.push(Replacement::remove(previous_end, replacement.end, replacement.rule));
+        }
+    }
+    cleaned
+}
+
+/// A credit line reads as a label, not a sentence: a sentence ending in a full stop after a
+/// lower-case word is article text that merely mentions a photo.
+fn ends_sentence_plainly(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.len() > 8 && text.ends_with('.') && words.last().is_some_and(|w| w.chars().next().is_some_and(char::is_lowercase))
+}
+
+/// Whether the non-blank line before (at the end of a document) or after (at its start) the
+/// one at non-blank position `at` satisfies `test`, or there is none.
+fn neighbour_is(lines: &[Line<'_>], non_blank: &[usize], at: usize, test: impl Fn(&Line<'_>) -> bool, near_end: bool) -> bool {
+    let neighbours = [at.checked_sub(1), Some(at + 1)];
+    let mut any = false;
+    for k in neighbours.into_iter().flatten() {
+        match non_blank.get(k) {
+            Some(&i) => any |= test(&lines[i]),
+            None => any |= near_end && k == at + 1,
+        }
+    }
+    any
+}
+
+/// An embedded post: the attribution line (`— Name (@handle) Month D, YYYY`) and the post's
+/// text before it, up to the line holding its link; and any line that is only short links.
+fn social_embeds(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
+    static ATTRIBUTION: OnceLock<Regex> = OnceLock::new();
+    let attribution = regex(&ATTRIBUTION, r"^[—–-]\s*.{1,80}\(@\w{1,30}\)\s*(\p{L}+\.? \d{1,2}, \d{4}|\d{1,2} \p{L}+ \d{4})\s*$");
+    static LINK: OnceLock<Regex> = OnceLock::new();
+    let link = regex(&LINK, r"(https?://)?(t\.co|pic\.twitter\.com|x\.com|twitter\.com|instagram\.com|fb\.watch)/\S+");
+    for i in 0..lines.len() {
+        if link.is_match(lines[i].text) && link.replace_all(lines[i].text, "").trim().is_empty() {
+            claimed[i] = Some("social_embed");
+        }
+        if !attribution.is_match(lines[i].text) {
+            continue;
+        }
+        claimed[i] = Some("social_embed");
+        // Walk back over blank lines to the post's text: lines up to the one with its link.
+        let mut k = i;
+        let mut taken_text = false;
+        while k > 0 {
+            k -= 1;
+            if lines[k].is_blank() {
+                if taken_text {
+                    break;
+                }
+                continue;
+            }
+            if link.is_match(lines[k].text) && lines[k].n_words <= 70 {
+                claimed[k] = Some("social_embed");
+                taken_text = true;
+                continue;
+            }
+            break;
+        }
+    }
+}
+
+/// A donation or subscription appeal: from a line that opens one to the end of the document,
+/// when most lines from there on speak the appeal's language.
+fn donation_appeal(lines: &[Line<'_>], non_blank: &[usize], claimed: &mut [Option<&'static str>]) {
+    let lists = lists();
+    let n_non_blank = non_blank.len();
+    for (at, &i) in non_blank.iter().enumerate() {
+        let lower = &lines[i].lower;
+        let opens = lists.appeal_openers.iter().any(|o| lower.starts_with(o.as_str())) && lines[i].n_words <= 40;
+        if !opens || at * 3 < n_non_blank {
+            // An appeal sits after the article: not in its first third.
+            continue;
+        }
+        let rest = &non_blank[at..];
+        let n_appeal = rest
+            .iter()
+            .filter(|&&k| {
+                let l = &lines[k].lower;
+                count_appeal_words(l) >= 1 || lists.button_labels.iter().any(|b| b == bare(l)) || lists.appeal_openers.iter().any(|o| l.starts_with(o.as_str()))
+            })
+            .count();
+        // Article text after the opener (a long line with no appeal word) means this was not
+        // the appeal that closes the page.
+        let article_after = rest.iter().any(|&k| lines[k].n_words >= 25 && count_appeal_words(&lines[k].lower) == 0);
+        let mostly_appeal = if rest.len() <= 3 { n_appeal == rest.len() } else { n_appeal * 3 >= rest.len() * 2 };
+        if mostly_appeal && !article_after {
+            for k in i..lines.len() {
+                if claimed[k].is_none() {
+                    claimed[k] = Some("donation_appeal");
+                }
+            }
+            return;
+        }
+    }
+}
+
+/// A comment form: lines of its phrases, and everything after its heading when the rest of the
+/// document is short form lines.
+fn comment_form(lines: &[Line<'_>], non_blank: &[usize], claimed: &mut [Option<&'static str>]) {
+    let lists = lists();
+    for (at, &i) in non_blank.iter().enumerate() {
+        let lower = &lines[i].lower;
+        if lines[i].n_words > 40 || !lists.comment_form.iter().any(|p| lower.contains(p.as_str())) {
+            continue;
+        }
+        claimed[i] = Some("comment_form");
+        let rest = &non_blank[at + 1..];
+        if rest.iter().all(|&k| lines[k].n_words <= 30) && rest.len() <= 12 {
+            for &k in rest {
+                if claimed[k].is_none() {
+                    claimed[k] = Some("comment_form");
+                }
+            }
+        }
+    }
+}
+
+/// A "Read more" / "Related" heading and the link titles under it; a "Read more: title" line.
+fn related_links(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
+    let lists = lists();
+    let mut i = 0;
+    while i < lines.len() {
+        let lower = &lines[i].lower;
+        let heading = bare(lower);
+        let is_heading = lists.related_headings.iter().any(|h| h == heading) && lines[i].n_words <= 5;
+        let inline = lists
+            .related_headings
+            .iter()
+            .any(|h| lower.starts_with(&format!("{h}:")) && lines[i].n_words <= 25);
+        if inline {
+            claimed[i] = Some("related_links");
+        }
+        if !is_heading {
+            i += 1;
+            continue;
+        }
+        claimed[i] = Some("related_links");
+        let mut k = i + 1;
+        while k < lines.len() && (lines[k].is_blank() || (lines[k].n_words <= 20 && !ends_sentence(lines[k].text))) {
+            if lines[k].is_blank() && k + 1 < lines.len() && lines[k + 1].is_blank() {
+                break;
+            }
+            claimed[k] = Some("related_links");
+            k += 1;
+        }
+        i = k;
+    }
+}

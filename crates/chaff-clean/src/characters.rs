@@ -1,0 +1,311 @@
+//! Character-level repairs: markup left in text, entities, mojibake, NFC, invisible characters,
+//! doubled punctuation, quote style, white space.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+use unicode_normalization::UnicodeNormalization as _;
+
+use crate::doc::Replacement;
+
+fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).unwrap_or_else(|err| panic!("built-in pattern {pattern:?}: {err}")))
+}
+
+/// `<!-- … -->` comments, and the broken openers HTML-to-text tools leave behind: a line that
+/// starts with `!--` or ends with `-->` with a comment's shape, and a lone `-->`.
+pub(crate) fn html_comments(text: &str) -> Vec<Replacement> {
+    static COMMENT: OnceLock<Regex> = OnceLock::new();
+    static BROKEN: OnceLock<Regex> = OnceLock::new();
+    let mut out: Vec<Replacement> = regex(&COMMENT, r"(?s)<!--.*?(-->|\z)")
+        .find_iter(text)
+        .map(|m| Replacement::remove(m.start(), m.end(), "html_comment"))
+        .collect();
+    for m in regex(&BROKEN, r"(?m)^[ \t]*(!--[^\n]*|[^\n<]{0,200}-->)[ \t]*$").find_iter(text) {
+        if !out.iter().any(|r| r.start < m.end() && m.start() < r.end) {
+            out.push(Replacement::remove(m.start(), m.end(), "html_comment"));
+        }
+    }
+    out
+}
+
+/// `<script>`/`<style>`/`<noscript>` elements with their bodies.
+pub(crate) fn script_style(text: &str) -> Vec<Replacement> {
+    static BLOCK: OnceLock<Regex> = OnceLock::new();
+    if !text.contains('<') {
+        return Vec::new();
+    }
+    regex(&BLOCK, r"(?is)<(script|style|noscript)\b[^>]*>.*?</(script|style|noscript)\s*>")
+        .find_iter(text)
+        .map(|m| Replacement::remove(m.start(), m.end(), "script_style"))
+        .collect()
+}
+
+/// HTML and XML tags: a block-level tag becomes a line break, any other disappears.
+pub(crate) fn html_tags(text: &str) -> Vec<Replacement> {
+    static TAG: OnceLock<Regex> = OnceLock::new();
+    if !text.contains('<') {
+        return Vec::new();
+    }
+    const BLOCKS: &[&str] = &[
+        "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+        "section", "article", "header", "footer", "blockquote", "hr", "pre", "dd", "dt", "figure",
+        "figcaption", "aside", "nav", "main",
+    ];
+    regex(&TAG, r"</?([A-Za-z][A-Za-z0-9:-]*)(\s+[^<>]*?)?\s*/?>")
+        .captures_iter(text)
+        .filter_map(|caps| {
+            let whole = caps.get(0)?;
+            let name = caps.get(1)?.as_str().to_ascii_lowercase();
+            let block = BLOCKS.contains(&name.as_str());
+            Some(Replacement {
+                start: whole.start(),
+                end: whole.end(),
+                text: if block { "\n".to_owned() } else { String::new() },
+                rule: "html_tag",
+            })
+        })
+        .collect()
+}
+
+/// Named and numeric character references: `&amp;`, `&#8217;`, `&#x2019;`, `&nbsp;`.
+pub(crate) fn html_entities(text: &str) -> Vec<Replacement> {
+    static ENTITY: OnceLock<Regex> = OnceLock::new();
+    if !text.contains('&') {
+        return Vec::new();
+    }
+    regex(&ENTITY, r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+        .find_iter(text)
+        .filter_map(|m| {
+            let decoded = html_escape::decode_html_entities(m.as_str());
+            (decoded != m.as_str()).then(|| Replacement {
+                start: m.start(),
+                end: m.end(),
+                text: decoded.into_owned(),
+                rule: "html_entity",
+            })
+        })
+        .collect()
+}
+
+/// The byte a character stands for when UTF-8 was wrongly decoded as Windows-1252 (or
+/// Latin-1), if it is one of those 256.
+fn cp1252_byte(c: char) -> Option<u8> {
+    let code = c as u32;
+    if (0xA0..=0xFF).contains(&code) || (0x80..=0x9F).contains(&code) {
+        return Some(code as u8);
+    }
+    let byte = match c {
+        '€' => 0x80,
+        '‚' => 0x82,
+        'ƒ' => 0x83,
+        '„' => 0x84,
+        '…' => 0x85,
+        '†' => 0x86,
+        '‡' => 0x87,
+        'ˆ' => 0x88,
+        '‰' => 0x89,
+        'Š' => 0x8A,
+        '‹' => 0x8B,
+        'Œ' => 0x8C,
+        'Ž' => 0x8E,
+        '‘' => 0x91,
+        '’' => 0x92,
+        '“' => 0x93,
+        '”' => 0x94,
+        '•' => 0x95,
+        '–' => 0x96,
+        '—' => 0x97,
+        '˜' => 0x98,
+        '™' => 0x99,
+        'š' => 0x9A,
+        '›' => 0x9B,
+        'œ' => 0x9C,
+        'ž' => 0x9E,
+        'Ÿ' => 0x9F,
+        _ => return None,
+    };
+    Some(byte)
+}
+
+/// UTF-8 that was decoded as Windows-1252 or Latin-1 (`â€™` for `’`, `Ã©` for `é`), repaired
+/// where the fix is unambiguous: a lead byte followed by exactly the continuation bytes it
+/// needs, which together decode to one character outside ASCII.
+pub(crate) fn mojibake(text: &str) -> Vec<Replacement> {
+    let mut out = Vec::new();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let (start, c) = chars[i];
+        let Some(lead) = cp1252_byte(c) else {
+            i += 1;
+            continue;
+        };
+        let needed = match lead {
+            0xC2..=0xDF => 1,
+            0xE0..=0xEF => 2,
+            0xF0..=0xF4 => 3,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let mut bytes = vec![lead];
+        let mut ok = i + needed < chars.len() + 1;
+        for k in 1..=needed {
+            match chars.get(i + k).and_then(|&(_, c)| cp1252_byte(c)) {
+                Some(byte) if (0x80..=0xBF).contains(&byte) => bytes.push(byte),
+                _ => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok && let Ok(decoded) = std::str::from_utf8(&bytes) {
+            let end = chars.get(i + needed + 1).map_or(text.len(), |&(b, _)| b);
+            out.push(Replacement {
+                start,
+                end,
+                text: decoded.to_owned(),
+                rule: "mojibake",
+            });
+            i += needed + 1;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Runs of text that NFC changes: a base character with the non-ASCII characters after it.
+pub(crate) fn nfc(text: &str) -> Vec<Replacement> {
+    if text.is_ascii() || unicode_normalization::is_nfc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].1.is_ascii() {
+            i += 1;
+            continue;
+        }
+        let run_start = if i > 0 { i - 1 } else { i };
+        let mut j = i;
+        while j < chars.len() && !chars[j].1.is_ascii() {
+            j += 1;
+        }
+        let start = chars[run_start].0;
+        let end = chars.get(j).map_or(text.len(), |&(b, _)| b);
+        let normalised: String = text[start..end].nfc().collect();
+        if normalised != text[start..end] {
+            out.push(Replacement {
+                start,
+                end,
+                text: normalised,
+                rule: "unicode_nfc",
+            });
+        }
+        i = j;
+    }
+    out
+}
+
+/// Control characters (but tab and line feed), zero-width characters, soft hyphens and stray
+/// byte-order marks.
+pub(crate) fn invisible(text: &str) -> Vec<Replacement> {
+    let mut out: Vec<Replacement> = Vec::new();
+    for (start, c) in text.char_indices() {
+        let invisible = (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' | '\u{200E}' | '\u{200F}');
+        if invisible {
+            let end = start + c.len_utf8();
+            match out.last_mut() {
+                Some(last) if last.end == start => last.end = end,
+                _ => out.push(Replacement::remove(start, end, "invisible_chars")),
+            }
+        }
+    }
+    out
+}
+
+/// The same quote or comma twice where a conversion doubled it: `""China` → `"China`,
+/// `word,,` → `word,`.
+pub(crate) fn doubled_punctuation(text: &str) -> Vec<Replacement> {
+    static DOUBLED: OnceLock<Regex> = OnceLock::new();
+    regex(&DOUBLED, r#"(?:^|[\s(\[])("")\w|\w("")(?:[\s.,;:!?)\]]|$)|\w(,,|;;)"#)
+        .captures_iter(text)
+        .filter_map(|caps| {
+            let doubled = caps.get(1).or_else(|| caps.get(2)).or_else(|| caps.get(3))?;
+            Some(Replacement {
+                start: doubled.start(),
+                end: doubled.end(),
+                text: doubled.as_str()[..1].to_owned(),
+                rule: "doubled_punctuation",
+            })
+        })
+        .collect()
+}
+
+/// Curly quotes to straight ones (off by default).
+pub(crate) fn straight_quotes(text: &str) -> Vec<Replacement> {
+    text.char_indices()
+        .filter_map(|(start, c)| {
+            let straight = match c {
+                '“' | '”' | '„' | '«' | '»' => "\"",
+                '‘' | '’' | '‚' => "'",
+                _ => return None,
+            };
+            Some(Replacement {
+                start,
+                end: start + c.len_utf8(),
+                text: straight.to_owned(),
+                rule: "straight_quotes",
+            })
+        })
+        .collect()
+}
+
+/// White space: runs of spaces and tabs (and other Unicode spaces) to one space, no space at
+/// the ends of lines, at most one blank line in a row, none at the ends of the document.
+pub(crate) fn whitespace(text: &str) -> Vec<Replacement> {
+    let mut out: Vec<Replacement> = Vec::new();
+    let push = |start: usize, end: usize, with: &str, out: &mut Vec<Replacement>| {
+        if text[start..end] != *with {
+            out.push(Replacement {
+                start,
+                end,
+                text: with.to_owned(),
+                rule: "whitespace",
+            });
+        }
+    };
+    let bytes_len = text.len();
+    let mut iter = text.char_indices().peekable();
+    while let Some((start, c)) = iter.next() {
+        if !c.is_whitespace() {
+            continue;
+        }
+        let mut end = start + c.len_utf8();
+        let mut n_newlines = usize::from(c == '\n');
+        while let Some(&(next_start, next)) = iter.peek() {
+            if !next.is_whitespace() {
+                break;
+            }
+            n_newlines += usize::from(next == '\n');
+            end = next_start + next.len_utf8();
+            iter.next();
+        }
+        let replacement = if start == 0 || end == bytes_len {
+            ""
+        } else if n_newlines >= 2 {
+            "\n\n"
+        } else if n_newlines == 1 {
+            "\n"
+        } else {
+            " "
+        };
+        push(start, end, replacement, &mut out);
+    }
+    out
+}

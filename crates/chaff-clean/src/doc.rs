@@ -1,0 +1,244 @@
+//! A piece table over the original text, so that many passes can rewrite it and the result
+//! still says, for every change, which original text it replaced and which rule did it.
+
+use chaff_record::{Edit, Span};
+
+/// A replacement a pass wants: bytes `start..end` of the pass's input become `text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Replacement {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    pub rule: &'static str,
+}
+
+impl Replacement {
+    pub(crate) fn remove(start: usize, end: usize, rule: &'static str) -> Replacement {
+        Replacement {
+            start,
+            end,
+            text: String::new(),
+            rule,
+        }
+    }
+}
+
+/// One piece of the current text: a copy of the original, or a rule's output standing for a
+/// range of the original.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Piece {
+    original_start: usize,
+    original_end: usize,
+    /// `None` for an unchanged copy of the original range.
+    edited: Option<(String, &'static str)>,
+}
+
+impl Piece {
+    fn text<'a>(&'a self, original: &'a str) -> &'a str {
+        match &self.edited {
+            Some((text, _)) => text,
+            None => &original[self.original_start..self.original_end],
+        }
+    }
+}
+
+/// The text being cleaned, with its history.
+#[derive(Debug, Clone)]
+pub(crate) struct Doc<'a> {
+    original: &'a str,
+    pieces: Vec<Piece>,
+    current: String,
+}
+
+impl<'a> Doc<'a> {
+    pub(crate) fn new(original: &'a str) -> Doc<'a> {
+        Doc {
+            original,
+            pieces: vec![Piece {
+                original_start: 0,
+                original_end: original.len(),
+                edited: None,
+            }],
+            current: original.to_owned(),
+        }
+    }
+
+    /// The current text.
+    pub(crate) fn text(&self) -> &str {
+        &self.current
+    }
+
+    /// Applies a pass's replacements: byte ranges of the current text, in any order; one that
+    /// overlaps an earlier one is ignored. A replacement that cuts into an earlier rule's
+    /// output takes in the whole of that output, so that every piece still stands for a whole
+    /// range of the original.
+    pub(crate) fn apply(&mut self, mut replacements: Vec<Replacement>) {
+        if replacements.is_empty() {
+            return;
+        }
+        replacements.sort_by_key(|r| (r.start, r.end));
+        let original = self.original;
+        let mut input: Vec<Piece> = std::mem::take(&mut self.pieces);
+        input.reverse();
+        let mut out: Vec<Piece> = Vec::with_capacity(input.len() + 2 * replacements.len());
+        let mut cur = 0usize; // where input.last() starts in the text before this pass
+        let mut last_end: Option<usize> = None;
+        for replacement in replacements {
+            if replacement.end < replacement.start
+                || last_end.is_some_and(|end| replacement.start < end || (replacement.start == end && replacement.start == replacement.end))
+            {
+                continue;
+            }
+            last_end = Some(replacement.end);
+            // Pieces wholly before the replacement stay as they are.
+            while let Some(piece) = input.last() {
+                let len = piece.text(original).len();
+                if cur + len <= replacement.start {
+                    cur += len;
+                    if let Some(piece) = input.pop() {
+                        out.push(piece);
+                    }
+                } else {
+                    break;
+                }
+            }
+            let mut prefix = String::new();
+            // The rule of the new piece: the one whose share of the original it stands for is
+            // largest, so that folding the white space around a removed credit line does not
+            // rename the removal.
+            let mut rule = replacement.rule;
+            let mut rule_weight = 0usize;
+            let mut own_weight = 0usize;
+            let mut weigh = |piece: &Piece, own: &mut usize| match &piece.edited {
+                Some((_, absorbed)) => {
+                    let weight = piece.original_end - piece.original_start;
+                    if weight > rule_weight {
+                        rule_weight = weight;
+                        rule = absorbed;
+                    }
+                }
+                None => *own += piece.original_end - piece.original_start,
+            };
+            let group_start = match input.last_mut() {
+                None => original.len(),
+                Some(piece) if replacement.start == cur => piece.original_start,
+                Some(piece) => match &piece.edited {
+                    None => {
+                        let split = piece.original_start + (replacement.start - cur);
+                        out.push(Piece {
+                            original_start: piece.original_start,
+                            original_end: split,
+                            edited: None,
+                        });
+                        piece.original_start = split;
+                        cur = replacement.start;
+                        split
+                    }
+                    Some((text, _)) => {
+                        prefix.push_str(&text[..replacement.start - cur]);
+                        piece.original_start
+                    }
+                },
+            };
+            let mut group_end = group_start;
+            let mut suffix = String::new();
+            while let Some(piece) = input.last_mut() {
+                let len = piece.text(original).len();
+                let piece_end = cur + len;
+                if piece_end <= replacement.end && !(len > 0 && replacement.start == replacement.end) {
+                    if piece_end > replacement.start || cur >= replacement.start {
+                        let counted = Piece {
+                            original_start: piece.original_start.max(group_start),
+                            original_end: piece.original_end,
+                            edited: piece.edited.clone(),
+                        };
+                        weigh(&counted, &mut own_weight);
+                    }
+                    group_end = piece.original_end;
+                    cur = piece_end;
+                    input.pop();
+                    if piece_end == replacement.end {
+                        break;
+                    }
+                    continue;
+                }
+                match &piece.edited {
+                    None => {
+                        group_end = piece.original_start + (replacement.end - cur);
+                        own_weight += group_end - piece.original_start;
+                        piece.original_start = group_end;
+                        cur = replacement.end;
+                    }
+                    Some((text, _)) if replacement.end > cur => {
+                        let counted = piece.clone();
+                        weigh(&counted, &mut own_weight);
+                        suffix.push_str(&text[replacement.end - cur..]);
+                        group_end = piece.original_end;
+                        cur = piece_end;
+                        input.pop();
+                    }
+                    Some(_) => {}
+                }
+                break;
+            }
+            if own_weight >= rule_weight {
+                rule = replacement.rule;
+            }
+            out.push(Piece {
+                original_start: group_start,
+                original_end: group_end,
+                edited: Some((prefix + &replacement.text + &suffix, rule)),
+            });
+        }
+        out.extend(input.into_iter().rev());
+        self.pieces = out;
+        self.current = self.pieces.iter().map(|p| p.text(original)).collect();
+    }
+
+    /// The cleaned text and its edits: one per run of adjacent edited pieces of one rule, with
+    /// the span in the cleaned text (code points) and the original text it replaced.
+    pub(crate) fn finish(self, record_edits: bool) -> (String, Vec<Edit>) {
+        if !record_edits {
+            return (self.current, Vec::new());
+        }
+        let mut edits: Vec<Edit> = Vec::new();
+        let mut at_chars = 0usize;
+        let mut last: Option<(usize, usize)> = None; // index in edits, original end
+        for piece in &self.pieces {
+            let text = piece.text(self.original);
+            let n_chars = text.chars().count();
+            match &piece.edited {
+                Some((_, rule)) => {
+                    let original = &self.original[piece.original_start..piece.original_end];
+                    let merge = last.is_some_and(|(index, original_end)| {
+                        edits[index].rule == *rule && original_end == piece.original_start && edits[index].span.end == at_chars
+                    });
+                    if merge {
+                        if let Some((index, _)) = last {
+                            edits[index].original.push_str(original);
+                            edits[index].span.end += n_chars;
+                            last = Some((index, piece.original_end));
+                        }
+                    } else if n_chars > 0 || !original.is_empty() {
+                        edits.push(Edit {
+                            stage: "clean".to_owned(),
+                            rule: (*rule).to_owned(),
+                            span: Span::new(at_chars, at_chars + n_chars),
+                            original: original.to_owned(),
+                            first_copy: None,
+                        });
+                        last = Some((edits.len() - 1, piece.original_end));
+                    }
+                }
+                None => {
+                    if !text.is_empty() {
+                        last = None;
+                    }
+                }
+            }
+            at_chars += n_chars;
+        }
+        (self.current, edits)
+    }
+}
+
