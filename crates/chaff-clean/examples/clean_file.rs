@@ -6,6 +6,11 @@ fn main() {
     let cleaned = chaff_clean::clean_text(&chaff_clean::Config::default(), &text);
     println!("{}\n-----", cleaned.text);
     for edit in &cleaned.edits {
-        println!("{:>20} {:?} {:?}", edit.rule, edit.span, edit.original.chars().take(100).collect::<String>());
+        println!(
+            "{:>20} {:?} {:?}",
+            edit.rule,
+            edit.span,
+            edit.original.chars().take(100).collect::<String>()
+        );
     }
 }

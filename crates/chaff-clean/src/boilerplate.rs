@@ -42,7 +42,9 @@ fn lists() -> &'static Lists {
 }
 
 fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
-    cell.get_or_init(|| Regex::new(pattern).unwrap_or_else(|err| panic!("built-in pattern {pattern:?}: {err}")))
+    cell.get_or_init(|| {
+        Regex::new(pattern).unwrap_or_else(|err| panic!("built-in pattern {pattern:?}: {err}"))
+    })
 }
 
 /// One line of the text.
@@ -90,7 +92,11 @@ fn ends_sentence(text: &str) -> bool {
 }
 
 fn count_appeal_words(lower: &str) -> usize {
-    lists().appeal_words.iter().filter(|w| lower.contains(w.as_str())).count()
+    lists()
+        .appeal_words
+        .iter()
+        .filter(|w| lower.contains(w.as_str()))
+        .count()
 }
 
 fn addresses_reader(lower: &str) -> bool {
@@ -130,9 +136,15 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
         r"(?i)^((updated|published|posted|last updated|first published)( on)?:?\s*)?((mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s*)?(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|[a-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2} [a-z]{3,9}\.? \d{4})(\s*([-–—|,]|at)?\s*\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[a-z]{2,5})?)?$",
     );
     static NAME: OnceLock<Regex> = OnceLock::new();
-    let name = regex(&NAME, r"^(By\s+)?\p{Lu}[\p{L}'’.-]+( (\p{Lu}[\p{L}'’.-]+|de|van|von|da|al|bin|le|la)){1,3}$");
+    let name = regex(
+        &NAME,
+        r"^(By\s+)?\p{Lu}[\p{L}'’.-]+( (\p{Lu}[\p{L}'’.-]+|de|van|von|da|al|bin|le|la)){1,3}$",
+    );
     static BYLINE: OnceLock<Regex> = OnceLock::new();
-    let byline = regex(&BYLINE, r"^(?i:by)\s+\p{Lu}[\p{L}'’.-]+(\s+\p{Lu}[\p{L}'’.-]+){0,3}((,| and| &)\s+\p{Lu}[\p{L}'’.-]+(\s+\p{Lu}[\p{L}'’.-]+){0,3})*(\s*[,|/–—-]\s*[\p{L} .&]{2,40})?$");
+    let byline = regex(
+        &BYLINE,
+        r"^(?i:by)\s+\p{Lu}[\p{L}'’.-]+(\s+\p{Lu}[\p{L}'’.-]+){0,3}((,| and| &)\s+\p{Lu}[\p{L}'’.-]+(\s+\p{Lu}[\p{L}'’.-]+){0,3})*(\s*[,|/–—-]\s*[\p{L} .&]{2,40})?$",
+    );
     static CREDIT: OnceLock<Regex> = OnceLock::new();
     let credit = regex(
         &CREDIT,
@@ -153,23 +165,49 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
         let at = position(i);
         let near_end = at + 3 >= n_non_blank;
         let near_start = at < 3;
-        let rule: Option<&'static str> = if enabled("button_label") && lists.button_labels.iter().any(|b| b == bare_line) {
+        let rule: Option<&'static str> = if enabled("button_label")
+            && lists.button_labels.iter().any(|b| b == bare_line)
+        {
             Some("button_label")
-        } else if enabled("share_prompt") && short && lists.share_prompts.iter().any(|p| lower.contains(p.as_str())) {
+        } else if enabled("share_prompt")
+            && short
+            && lists
+                .share_prompts
+                .iter()
+                .any(|p| lower.contains(p.as_str()))
+        {
             Some("share_prompt")
         } else if enabled("cookie_notice")
             && lower.contains("cookie")
             && line.n_words <= 60
-            && ["use", "accept", "consent", "policy", "browsing", "experience"].iter().any(|w| lower.contains(w))
+            && [
+                "use",
+                "accept",
+                "consent",
+                "policy",
+                "browsing",
+                "experience",
+            ]
+            .iter()
+            .any(|w| lower.contains(w))
         {
             Some("cookie_notice")
         } else if enabled("policy_line")
-            && (lists.policy_phrases.iter().any(|p| lower.contains(p.as_str()))
-                && (line.n_words <= 12 || !ends_sentence(line.text) || lower.contains("lorem ipsum"))
+            && (lists
+                .policy_phrases
+                .iter()
+                .any(|p| lower.contains(p.as_str()))
+                && (line.n_words <= 12
+                    || !ends_sentence(line.text)
+                    || lower.contains("lorem ipsum"))
                 || (line.n_words <= 20 && (lower.contains('©') || lower.starts_with("copyright"))))
         {
             Some("policy_line")
-        } else if enabled("image_credit") && line.n_words <= 20 && credit.is_match(line.text) && !ends_sentence_plainly(line.text) {
+        } else if enabled("image_credit")
+            && line.n_words <= 20
+            && credit.is_match(line.text)
+            && !ends_sentence_plainly(line.text)
+        {
             Some("image_credit")
         } else if enabled("byline_timestamp")
             && (timestamp.is_match(line.text)
@@ -177,19 +215,41 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
                 || (name.is_match(line.text)
                     && line.text.chars().count() <= 40
                     && (near_end || near_start)
-                    && neighbour_is(&lines, &non_blank, at, |l| timestamp.is_match(l.text) || byline.is_match(l.text), near_end)))
+                    && neighbour_is(
+                        &lines,
+                        &non_blank,
+                        at,
+                        |l| timestamp.is_match(l.text) || byline.is_match(l.text),
+                        near_end,
+                    )))
         {
             Some("byline_timestamp")
         } else if enabled("appeal_line")
             && line.n_words <= 40
-            && count_appeal_words(lower) >= 2
+            && count_appeal_words(lower) >= 1
             && addresses_reader(lower)
-            && ["donat", "subscri", "support us", "support our", "become a member", "sign up"].iter().any(|w| lower.contains(w))
+            && [
+                "donat",
+                "subscri",
+                "support us",
+                "support our",
+                "become a member",
+                "sign up",
+            ]
+            .iter()
+            .any(|w| lower.contains(w))
         {
             Some("appeal_line")
-        } else if enabled("navigation") && line.n_words <= 25 && separators.find_iter(line.text).count() >= 3 && !ends_sentence(line.text) {
+        } else if enabled("navigation")
+            && line.n_words <= 25
+            && separators.find_iter(line.text).count() >= 3
+            && !ends_sentence(line.text)
+        {
             Some("navigation")
-        } else if enabled("repeated_line") && line.text.chars().count() >= 20 && !seen_lines.insert(line.text) {
+        } else if enabled("repeated_line")
+            && line.text.chars().count() >= 20
+            && !seen_lines.insert(line.text)
+        {
             Some("repeated_line")
         } else {
             None
@@ -234,11 +294,22 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
         let Some(rule) = rule else { continue };
         let line = &lines[i];
         let end = if i + 1 < n { line.end + 1 } else { line.end };
-        let start = if i + 1 >= n && i > 0 { line.start.saturating_sub(1) } else { line.start };
+        let start = if i + 1 >= n && i > 0 {
+            line.start.saturating_sub(1)
+        } else {
+            line.start
+        };
         match out.last_mut() {
             Some(last) if last.rule == *rule && last.end >= start => last.end = end.max(last.end),
             _ => out.push(Replacement::remove(start, end, rule)),
         }
+    }
+    // A removal that runs to the end of the text takes the white space before it too.
+    if let Some(last) = out.last_mut()
+        && last.end >= text.len()
+    {
+        let before = text[..last.start].trim_end();
+        last.start = before.len();
     }
     // Overlap can come from the last line taking the break before it.
     let mut cleaned: Vec<Replacement> = Vec::new();
@@ -247,7 +318,11 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
         if replacement.start >= previous_end {
             cleaned.push(replacement);
         } else if replacement.end > previous_end {
-            cleaned.push(Replacement::remove(previous_end, replacement.end, replacement.rule));
+            cleaned.push(Replacement::remove(
+                previous_end,
+                replacement.end,
+                replacement.rule,
+            ));
         }
     }
     cleaned
@@ -257,12 +332,22 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
 /// lower-case word is article text that merely mentions a photo.
 fn ends_sentence_plainly(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
-    words.len() > 8 && text.ends_with('.') && words.last().is_some_and(|w| w.chars().next().is_some_and(char::is_lowercase))
+    words.len() > 8
+        && text.ends_with('.')
+        && words
+            .last()
+            .is_some_and(|w| w.chars().next().is_some_and(char::is_lowercase))
 }
 
 /// Whether the non-blank line before (at the end of a document) or after (at its start) the
 /// one at non-blank position `at` satisfies `test`, or there is none.
-fn neighbour_is(lines: &[Line<'_>], non_blank: &[usize], at: usize, test: impl Fn(&Line<'_>) -> bool, near_end: bool) -> bool {
+fn neighbour_is(
+    lines: &[Line<'_>],
+    non_blank: &[usize],
+    at: usize,
+    test: impl Fn(&Line<'_>) -> bool,
+    near_end: bool,
+) -> bool {
     let neighbours = [at.checked_sub(1), Some(at + 1)];
     let mut any = false;
     for k in neighbours.into_iter().flatten() {
@@ -278,9 +363,15 @@ fn neighbour_is(lines: &[Line<'_>], non_blank: &[usize], at: usize, test: impl F
 /// text before it, up to the line holding its link; and any line that is only short links.
 fn social_embeds(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
     static ATTRIBUTION: OnceLock<Regex> = OnceLock::new();
-    let attribution = regex(&ATTRIBUTION, r"^[—–-]\s*.{1,80}\(@\w{1,30}\)\s*(\p{L}+\.? \d{1,2}, \d{4}|\d{1,2} \p{L}+ \d{4})\s*$");
+    let attribution = regex(
+        &ATTRIBUTION,
+        r"^[—–-]\s*.{1,80}\(@\w{1,30}\)\s*(\p{L}+\.? \d{1,2}, \d{4}|\d{1,2} \p{L}+ \d{4})\s*$",
+    );
     static LINK: OnceLock<Regex> = OnceLock::new();
-    let link = regex(&LINK, r"(https?://)?(t\.co|pic\.twitter\.com|x\.com|twitter\.com|instagram\.com|fb\.watch)/\S+");
+    let link = regex(
+        &LINK,
+        r"(https?://)?(t\.co|pic\.twitter\.com|x\.com|twitter\.com|instagram\.com|fb\.watch)/\S+",
+    );
     for i in 0..lines.len() {
         if link.is_match(lines[i].text) && link.replace_all(lines[i].text, "").trim().is_empty() {
             claimed[i] = Some("social_embed");
@@ -317,7 +408,11 @@ fn donation_appeal(lines: &[Line<'_>], non_blank: &[usize], claimed: &mut [Optio
     let n_non_blank = non_blank.len();
     for (at, &i) in non_blank.iter().enumerate() {
         let lower = &lines[i].lower;
-        let opens = lists.appeal_openers.iter().any(|o| lower.starts_with(o.as_str())) && lines[i].n_words <= 40;
+        let opens = lists
+            .appeal_openers
+            .iter()
+            .any(|o| lower.starts_with(o.as_str()))
+            && lines[i].n_words <= 40;
         if !opens || at * 3 < n_non_blank {
             // An appeal sits after the article: not in its first third.
             continue;
@@ -327,17 +422,28 @@ fn donation_appeal(lines: &[Line<'_>], non_blank: &[usize], claimed: &mut [Optio
             .iter()
             .filter(|&&k| {
                 let l = &lines[k].lower;
-                count_appeal_words(l) >= 1 || lists.button_labels.iter().any(|b| b == bare(l)) || lists.appeal_openers.iter().any(|o| l.starts_with(o.as_str()))
+                count_appeal_words(l) >= 1
+                    || lists.button_labels.iter().any(|b| b == bare(l))
+                    || lists
+                        .appeal_openers
+                        .iter()
+                        .any(|o| l.starts_with(o.as_str()))
             })
             .count();
         // Article text after the opener (a long line with no appeal word) means this was not
         // the appeal that closes the page.
-        let article_after = rest.iter().any(|&k| lines[k].n_words >= 25 && count_appeal_words(&lines[k].lower) == 0);
-        let mostly_appeal = if rest.len() <= 3 { n_appeal == rest.len() } else { n_appeal * 3 >= rest.len() * 2 };
+        let article_after = rest
+            .iter()
+            .any(|&k| lines[k].n_words >= 25 && count_appeal_words(&lines[k].lower) == 0);
+        let mostly_appeal = if rest.len() <= 3 {
+            n_appeal == rest.len()
+        } else {
+            n_appeal * 3 >= rest.len() * 2
+        };
         if mostly_appeal && !article_after {
-            for k in i..lines.len() {
-                if claimed[k].is_none() {
-                    claimed[k] = Some("donation_appeal");
+            for slot in claimed.iter_mut().skip(i) {
+                if slot.is_none() {
+                    *slot = Some("donation_appeal");
                 }
             }
             return;
@@ -351,7 +457,12 @@ fn comment_form(lines: &[Line<'_>], non_blank: &[usize], claimed: &mut [Option<&
     let lists = lists();
     for (at, &i) in non_blank.iter().enumerate() {
         let lower = &lines[i].lower;
-        if lines[i].n_words > 40 || !lists.comment_form.iter().any(|p| lower.contains(p.as_str())) {
+        if lines[i].n_words > 40
+            || !lists
+                .comment_form
+                .iter()
+                .any(|p| lower.contains(p.as_str()))
+        {
             continue;
         }
         claimed[i] = Some("comment_form");
@@ -373,7 +484,8 @@ fn related_links(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
     while i < lines.len() {
         let lower = &lines[i].lower;
         let heading = bare(lower);
-        let is_heading = lists.related_headings.iter().any(|h| h == heading) && lines[i].n_words <= 5;
+        let is_heading =
+            lists.related_headings.iter().any(|h| h == heading) && lines[i].n_words <= 5;
         let inline = lists
             .related_headings
             .iter()
@@ -387,7 +499,9 @@ fn related_links(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
         }
         claimed[i] = Some("related_links");
         let mut k = i + 1;
-        while k < lines.len() && (lines[k].is_blank() || (lines[k].n_words <= 20 && !ends_sentence(lines[k].text))) {
+        while k < lines.len()
+            && (lines[k].is_blank() || (lines[k].n_words <= 20 && !ends_sentence(lines[k].text)))
+        {
             if lines[k].is_blank() && k + 1 < lines.len() && lines[k + 1].is_blank() {
                 break;
             }

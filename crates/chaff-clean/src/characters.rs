@@ -9,7 +9,9 @@ use unicode_normalization::UnicodeNormalization as _;
 use crate::doc::Replacement;
 
 fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
-    cell.get_or_init(|| Regex::new(pattern).unwrap_or_else(|err| panic!("built-in pattern {pattern:?}: {err}")))
+    cell.get_or_init(|| {
+        Regex::new(pattern).unwrap_or_else(|err| panic!("built-in pattern {pattern:?}: {err}"))
+    })
 }
 
 /// `<!-- … -->` comments, and the broken openers HTML-to-text tools leave behind: a line that
@@ -35,10 +37,13 @@ pub(crate) fn script_style(text: &str) -> Vec<Replacement> {
     if !text.contains('<') {
         return Vec::new();
     }
-    regex(&BLOCK, r"(?is)<(script|style|noscript)\b[^>]*>.*?</(script|style|noscript)\s*>")
-        .find_iter(text)
-        .map(|m| Replacement::remove(m.start(), m.end(), "script_style"))
-        .collect()
+    regex(
+        &BLOCK,
+        r"(?is)<(script|style|noscript)\b[^>]*>.*?</(script|style|noscript)\s*>",
+    )
+    .find_iter(text)
+    .map(|m| Replacement::remove(m.start(), m.end(), "script_style"))
+    .collect()
 }
 
 /// HTML and XML tags: a block-level tag becomes a line break, any other disappears.
@@ -48,9 +53,34 @@ pub(crate) fn html_tags(text: &str) -> Vec<Replacement> {
         return Vec::new();
     }
     const BLOCKS: &[&str] = &[
-        "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
-        "section", "article", "header", "footer", "blockquote", "hr", "pre", "dd", "dt", "figure",
-        "figcaption", "aside", "nav", "main",
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "table",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "blockquote",
+        "hr",
+        "pre",
+        "dd",
+        "dt",
+        "figure",
+        "figcaption",
+        "aside",
+        "nav",
+        "main",
     ];
     regex(&TAG, r"</?([A-Za-z][A-Za-z0-9:-]*)(\s+[^<>]*?)?\s*/?>")
         .captures_iter(text)
@@ -61,7 +91,11 @@ pub(crate) fn html_tags(text: &str) -> Vec<Replacement> {
             Some(Replacement {
                 start: whole.start(),
                 end: whole.end(),
-                text: if block { "\n".to_owned() } else { String::new() },
+                text: if block {
+                    "\n".to_owned()
+                } else {
+                    String::new()
+                },
                 rule: "html_tag",
             })
         })
@@ -74,18 +108,21 @@ pub(crate) fn html_entities(text: &str) -> Vec<Replacement> {
     if !text.contains('&') {
         return Vec::new();
     }
-    regex(&ENTITY, r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-        .find_iter(text)
-        .filter_map(|m| {
-            let decoded = html_escape::decode_html_entities(m.as_str());
-            (decoded != m.as_str()).then(|| Replacement {
-                start: m.start(),
-                end: m.end(),
-                text: decoded.into_owned(),
-                rule: "html_entity",
-            })
+    regex(
+        &ENTITY,
+        r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});",
+    )
+    .find_iter(text)
+    .filter_map(|m| {
+        let decoded = html_escape::decode_html_entities(m.as_str());
+        (decoded != m.as_str()).then(|| Replacement {
+            start: m.start(),
+            end: m.end(),
+            text: decoded.into_owned(),
+            rule: "html_entity",
         })
-        .collect()
+    })
+    .collect()
 }
 
 /// The byte a character stands for when UTF-8 was wrongly decoded as Windows-1252 (or
@@ -179,7 +216,10 @@ pub(crate) fn mojibake(text: &str) -> Vec<Replacement> {
 
 /// Runs of text that NFC changes: a base character with the non-ASCII characters after it.
 pub(crate) fn nfc(text: &str) -> Vec<Replacement> {
-    if text.is_ascii() || unicode_normalization::is_nfc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes {
+    if text.is_ascii()
+        || unicode_normalization::is_nfc_quick(text.chars())
+            == unicode_normalization::IsNormalized::Yes
+    {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -217,7 +257,17 @@ pub(crate) fn invisible(text: &str) -> Vec<Replacement> {
     let mut out: Vec<Replacement> = Vec::new();
     for (start, c) in text.char_indices() {
         let invisible = (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' | '\u{200E}' | '\u{200F}');
+            || matches!(
+                c,
+                '\u{200B}'
+                    | '\u{200C}'
+                    | '\u{200D}'
+                    | '\u{2060}'
+                    | '\u{FEFF}'
+                    | '\u{00AD}'
+                    | '\u{200E}'
+                    | '\u{200F}'
+            );
         if invisible {
             let end = start + c.len_utf8();
             match out.last_mut() {
@@ -233,18 +283,24 @@ pub(crate) fn invisible(text: &str) -> Vec<Replacement> {
 /// `word,,` → `word,`.
 pub(crate) fn doubled_punctuation(text: &str) -> Vec<Replacement> {
     static DOUBLED: OnceLock<Regex> = OnceLock::new();
-    regex(&DOUBLED, r#"(?:^|[\s(\[])("")\w|\w("")(?:[\s.,;:!?)\]]|$)|\w(,,|;;)"#)
-        .captures_iter(text)
-        .filter_map(|caps| {
-            let doubled = caps.get(1).or_else(|| caps.get(2)).or_else(|| caps.get(3))?;
-            Some(Replacement {
-                start: doubled.start(),
-                end: doubled.end(),
-                text: doubled.as_str()[..1].to_owned(),
-                rule: "doubled_punctuation",
-            })
+    regex(
+        &DOUBLED,
+        r#"(?:^|[\s(\[])("")\w|\w("")(?:[\s.,;:!?)\]]|$)|\w(,,|;;)"#,
+    )
+    .captures_iter(text)
+    .filter_map(|caps| {
+        let doubled = caps
+            .get(1)
+            .or_else(|| caps.get(2))
+            .or_else(|| caps.get(3))?;
+        Some(Replacement {
+            start: doubled.start(),
+            end: doubled.end(),
+            text: doubled.as_str()[..1].to_owned(),
+            rule: "doubled_punctuation",
         })
-        .collect()
+    })
+    .collect()
 }
 
 /// Curly quotes to straight ones (off by default).

@@ -85,7 +85,10 @@ impl<'a> Doc<'a> {
         let mut last_end: Option<usize> = None;
         for replacement in replacements {
             if replacement.end < replacement.start
-                || last_end.is_some_and(|end| replacement.start < end || (replacement.start == end && replacement.start == replacement.end))
+                || last_end.is_some_and(|end| {
+                    replacement.start < end
+                        || (replacement.start == end && replacement.start == replacement.end)
+                })
             {
                 continue;
             }
@@ -145,7 +148,9 @@ impl<'a> Doc<'a> {
             while let Some(piece) = input.last_mut() {
                 let len = piece.text(original).len();
                 let piece_end = cur + len;
-                if piece_end <= replacement.end && !(len > 0 && replacement.start == replacement.end) {
+                if piece_end <= replacement.end
+                    && !(len > 0 && replacement.start == replacement.end)
+                {
                     if piece_end > replacement.start || cur >= replacement.start {
                         let counted = Piece {
                             original_start: piece.original_start.max(group_start),
@@ -211,7 +216,9 @@ impl<'a> Doc<'a> {
                 Some((_, rule)) => {
                     let original = &self.original[piece.original_start..piece.original_end];
                     let merge = last.is_some_and(|(index, original_end)| {
-                        edits[index].rule == *rule && original_end == piece.original_start && edits[index].span.end == at_chars
+                        edits[index].rule == *rule
+                            && original_end == piece.original_start
+                            && edits[index].span.end == at_chars
                     });
                     if merge {
                         if let Some((index, _)) = last {
@@ -241,4 +248,3 @@ impl<'a> Doc<'a> {
         (self.current, edits)
     }
 }
-

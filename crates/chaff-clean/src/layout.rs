@@ -41,10 +41,15 @@ pub(crate) fn unwrap_lines(text: &str) -> Vec<Replacement> {
         return Vec::new();
     }
     // Hard-wrapped text has many lines just short of the width, and lines that run on.
-    let near_width = lengths.iter().filter(|&&n| n * 100 >= width * 75 && n <= width).count();
+    let near_width = lengths
+        .iter()
+        .filter(|&&n| n * 100 >= width * 75 && n <= width)
+        .count();
     let n_breaks_inside = lines
         .windows(2)
-        .filter(|pair| pair[0].len > 0 && pair[1].len > 0 && !ends_closed(&text[pair[0].start..pair[0].end]))
+        .filter(|pair| {
+            pair[0].len > 0 && pair[1].len > 0 && !ends_closed(&text[pair[0].start..pair[0].end])
+        })
         .count();
     if near_width * 2 < lengths.len() || n_breaks_inside * 5 < lengths.len() {
         return Vec::new();
@@ -69,7 +74,11 @@ pub(crate) fn unwrap_lines(text: &str) -> Vec<Replacement> {
         }
         // Proportional fonts make the width in characters vary from line to line: a line that
         // runs on without closing punctuation is given a tenth of the width as slack.
-        let slack = if ends_closed(line_text) { 0 } else { width / 10 };
+        let slack = if ends_closed(line_text) {
+            0
+        } else {
+            width / 10
+        };
         let would_not_fit = line.len + 1 + first_word.chars().count() > width - slack;
         let runs_on = line.len * 100 >= width * 60
             && !ends_closed(line_text)
@@ -82,10 +91,17 @@ pub(crate) fn unwrap_lines(text: &str) -> Vec<Replacement> {
         let break_start = line.start + line_text.len();
         let break_end = next.start + (text[next.start..next.end].len() - next_text.len());
         let hyphenated = line_text.ends_with('-')
-            && line_text[..line_text.len() - 1].chars().last().is_some_and(char::is_alphabetic)
+            && line_text[..line_text.len() - 1]
+                .chars()
+                .last()
+                .is_some_and(char::is_alphabetic)
             && next_text.chars().next().is_some_and(char::is_lowercase);
         if hyphenated {
-            out.push(Replacement::remove(break_start - 1, break_end, "hyphenation"));
+            out.push(Replacement::remove(
+                break_start - 1,
+                break_end,
+                "hyphenation",
+            ));
         } else {
             out.push(Replacement {
                 start: break_start,
@@ -111,7 +127,11 @@ fn starts_item(line: &str) -> bool {
     match chars.next() {
         Some('•' | '*' | '-' | '–' | '—' | '·' | '▪' | '◦') => true,
         Some(c) if c.is_ascii_digit() => {
-            let rest: String = line.chars().skip_while(char::is_ascii_digit).take(2).collect();
+            let rest: String = line
+                .chars()
+                .skip_while(char::is_ascii_digit)
+                .take(2)
+                .collect();
             rest.starts_with(". ") || rest.starts_with(") ")
         }
         _ => false,

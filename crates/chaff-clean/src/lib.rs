@@ -97,7 +97,8 @@ impl Default for Config {
 
 impl Config {
     fn enabled(&self, rule: &str) -> bool {
-        !self.disabled_rules.iter().any(|r| r == rule) && (rule != "straight_quotes" || self.straight_quotes)
+        !self.disabled_rules.iter().any(|r| r == rule)
+            && (rule != "straight_quotes" || self.straight_quotes)
     }
 }
 
@@ -126,7 +127,11 @@ pub fn clean_text(config: &Config, text: &str) -> Cleaned {
     pass(&mut doc, "mojibake", characters::mojibake);
     pass(&mut doc, "unicode_nfc", characters::nfc);
     pass(&mut doc, "invisible_chars", characters::invisible);
-    pass(&mut doc, "doubled_punctuation", characters::doubled_punctuation);
+    pass(
+        &mut doc,
+        "doubled_punctuation",
+        characters::doubled_punctuation,
+    );
     if config.enabled("hard_wrap") {
         let replacements: Vec<Replacement> = layout::unwrap_lines(doc.text())
             .into_iter()
@@ -151,14 +156,25 @@ impl RecordStage for Config {
         let cleaned = clean_text(self, &record.text);
         record.text = cleaned.text;
         record.edits.extend(cleaned.edits);
-        let n_words = record.text.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count();
+        let n_words = record
+            .text
+            .split_whitespace()
+            .filter(|w| w.chars().any(char::is_alphanumeric))
+            .count();
         if n_words == 0 {
-            record.drop_with("clean", "empty_after_clean", Some("no words left after cleaning".to_owned()));
+            record.drop_with(
+                "clean",
+                "empty_after_clean",
+                Some("no words left after cleaning".to_owned()),
+            );
         } else if n_words < self.min_words {
             record.drop_with(
                 "clean",
                 "too_short",
-                Some(format!("{n_words} words left, fewer than min_words ({})", self.min_words)),
+                Some(format!(
+                    "{n_words} words left, fewer than min_words ({})",
+                    self.min_words
+                )),
             );
         }
         record

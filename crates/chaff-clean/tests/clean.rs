@@ -15,7 +15,10 @@ fn seeds_dir() -> PathBuf {
 /// A seed as ingest gives it: the file's text with CRLF as LF.
 fn seed(prefix: &str) -> String {
     let dir = std::fs::read_dir(seeds_dir()).unwrap();
-    let path = dir.map(|e| e.unwrap().path()).find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix)).unwrap();
+    let path = dir
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .unwrap();
     std::fs::read_to_string(path).unwrap().replace("\r\n", "\n")
 }
 
@@ -33,7 +36,12 @@ fn render(record: &Record) -> String {
     writeln!(out, "{}", record.text).unwrap();
     writeln!(out, "---- edits").unwrap();
     for edit in &record.edits {
-        writeln!(out, "{:<20} [{}, {}) {:?}", edit.rule, edit.span.start, edit.span.end, edit.original).unwrap();
+        writeln!(
+            out,
+            "{:<20} [{}, {}) {:?}",
+            edit.rule, edit.span.start, edit.span.end, edit.original
+        )
+        .unwrap();
     }
     if let Some(dropped) = &record.dropped {
         writeln!(out, "---- dropped: {}", dropped.reason).unwrap();
@@ -46,7 +54,12 @@ fn seeds_clean_and_rebuild() {
     insta::glob!("../../../fixtures/seeds", "*.txt", |path| {
         let input = std::fs::read_to_string(path).unwrap().replace("\r\n", "\n");
         let record = clean_record(&input);
-        assert_eq!(rebuild_original(&record).unwrap(), input, "rebuild of {}", path.display());
+        assert_eq!(
+            rebuild_original(&record).unwrap(),
+            input,
+            "rebuild of {}",
+            path.display()
+        );
         insta::assert_snapshot!(render(&record));
     });
 }
@@ -66,7 +79,11 @@ const SEED_BOILERPLATE: &[(&str, &str, &str)] = &[
     ("003", "byline_timestamp", "03/30/2022"),
     ("004", "image_credit", "via Associated Press"),
     ("004", "comment_form", "Leave a Reply"),
-    ("004", "comment_form", "Your email address will not be published"),
+    (
+        "004",
+        "comment_form",
+        "Your email address will not be published",
+    ),
     ("001", "doubled_punctuation", "\"\""),
 ];
 
@@ -74,8 +91,17 @@ const SEED_BOILERPLATE: &[(&str, &str, &str)] = &[
 fn no_boilerplate_survives_in_the_seeds() {
     for (prefix, rule, fragment) in SEED_BOILERPLATE {
         let record = clean_record(&seed(prefix));
-        assert!(!record.text.contains(fragment), "seed {prefix}: {rule} left {fragment:?}");
-        assert!(record.edits.iter().any(|e| e.rule == *rule && e.original.contains(fragment)), "seed {prefix}: no {rule} edit removed {fragment:?}");
+        assert!(
+            !record.text.contains(fragment),
+            "seed {prefix}: {rule} left {fragment:?}"
+        );
+        assert!(
+            record
+                .edits
+                .iter()
+                .any(|e| e.rule == *rule && e.original.contains(fragment)),
+            "seed {prefix}: no {rule} edit removed {fragment:?}"
+        );
     }
 }
 
@@ -88,7 +114,11 @@ fn no_article_sentence_is_lost() {
         let cleaned = fold(&clean_record(&input).text);
         for line in input.lines() {
             let line = fold(&line.replace("\"\"", "\""));
-            if line.is_empty() || SEED_BOILERPLATE.iter().any(|(p, _, fragment)| *p == prefix && line.contains(fragment)) {
+            if line.is_empty()
+                || SEED_BOILERPLATE
+                    .iter()
+                    .any(|(p, _, fragment)| *p == prefix && line.contains(fragment))
+            {
                 continue;
             }
             let boilerplate_lines = [
@@ -137,130 +167,469 @@ struct Case {
 }
 
 fn tail(rule: &'static str, boilerplate: &'static str, fragment: &'static str) -> Case {
-    Case { rule, document: format!("{ARTICLE}\n\n{boilerplate}"), fragment, catch: true }
+    Case {
+        rule,
+        document: format!("{ARTICLE}\n\n{boilerplate}"),
+        fragment,
+        catch: true,
+    }
 }
 
 fn head(rule: &'static str, boilerplate: &'static str, fragment: &'static str) -> Case {
-    Case { rule, document: format!("{boilerplate}\n\n{ARTICLE}"), fragment, catch: true }
+    Case {
+        rule,
+        document: format!("{boilerplate}\n\n{ARTICLE}"),
+        fragment,
+        catch: true,
+    }
 }
 
 fn inside(rule: &'static str, text: &'static str, fragment: &'static str) -> Case {
     let (first, rest) = ARTICLE.split_once("\n\n").unwrap();
-    Case { rule, document: format!("{first}\n\n{text}\n\n{rest}"), fragment, catch: true }
+    Case {
+        rule,
+        document: format!("{first}\n\n{text}\n\n{rest}"),
+        fragment,
+        catch: true,
+    }
 }
 
 fn keep(rule: &'static str, text: &'static str) -> Case {
     let (first, rest) = ARTICLE.split_once("\n\n").unwrap();
-    Case { rule, document: format!("{first}\n\n{text}\n\n{rest}"), fragment: text, catch: false }
+    Case {
+        rule,
+        document: format!("{first}\n\n{text}\n\n{rest}"),
+        fragment: text,
+        catch: false,
+    }
 }
 
 fn cases() -> Vec<Case> {
     vec![
-        head("html_comment", "<!-- Global site tag (gtag.js) - Google Analytics -->", "gtag"),
+        head(
+            "html_comment",
+            "<!-- Global site tag (gtag.js) - Google Analytics -->",
+            "gtag",
+        ),
         head("html_comment", "!-- Google tag (gtag.js) -->", "Google tag"),
-        inside("html_comment", "<!--\nSTART: related widget\n-->", "related widget"),
-        keep("html_comment", "The arrow --> in the old manual pointed to the exit, the inspector said."),
-        keep("html_comment", "Fans chanted outside the stadium until the police arrived."),
-        head("script_style", "<script>window.dataLayer = window.dataLayer || [];</script>", "dataLayer"),
-        head("script_style", "<style>.ad { display: none }</style>", "display: none"),
-        head("script_style", "<SCRIPT type=\"text/javascript\">var x = 1;</SCRIPT>", "var x"),
-        keep("script_style", "The script of the film was rewritten three times before shooting began."),
-        keep("script_style", "Her personal style changed after she moved to the capital."),
+        inside(
+            "html_comment",
+            "<!--\nSTART: related widget\n-->",
+            "related widget",
+        ),
+        keep(
+            "html_comment",
+            "The arrow --> in the old manual pointed to the exit, the inspector said.",
+        ),
+        keep(
+            "html_comment",
+            "Fans chanted outside the stadium until the police arrived.",
+        ),
+        head(
+            "script_style",
+            "<script>window.dataLayer = window.dataLayer || [];</script>",
+            "dataLayer",
+        ),
+        head(
+            "script_style",
+            "<style>.ad { display: none }</style>",
+            "display: none",
+        ),
+        head(
+            "script_style",
+            "<SCRIPT type=\"text/javascript\">var x = 1;</SCRIPT>",
+            "var x",
+        ),
+        keep(
+            "script_style",
+            "The script of the film was rewritten three times before shooting began.",
+        ),
+        keep(
+            "script_style",
+            "Her personal style changed after she moved to the capital.",
+        ),
         inside("html_tag", "<p>The vote was <b>close</b>.</p>", "<b>"),
-        inside("html_tag", "Read the <a href=\"https://example.com/report\">full report</a> online.", "<a href"),
-        inside("html_tag", "First line<br/>Second line of the notice.", "<br/>"),
-        keep("html_tag", "Turnout was < 40% in the north and > 60% in the south."),
-        keep("html_tag", "The score was 3<5 at half time, which surprised everyone."),
-        inside("html_entity", "Smith &amp; Sons said the deal was &quot;final&quot;.", "&amp;"),
-        inside("html_entity", "It&#8217;s the first visit since 2019.", "&#8217;"),
-        inside("html_entity", "Prices rose&nbsp;sharply in March.", "&nbsp;"),
-        keep("html_entity", "AT&T and P&G reported results on the same day."),
-        keep("html_entity", "Rock & roll returned to the festival this year."),
+        inside(
+            "html_tag",
+            "Read the <a href=\"https://example.com/report\">full report</a> online.",
+            "<a href",
+        ),
+        inside(
+            "html_tag",
+            "First line<br/>Second line of the notice.",
+            "<br/>",
+        ),
+        keep(
+            "html_tag",
+            "Turnout was < 40% in the north and > 60% in the south.",
+        ),
+        keep(
+            "html_tag",
+            "The score was 3<5 at half time, which surprised everyone.",
+        ),
+        inside(
+            "html_entity",
+            "Smith &amp; Sons said the deal was &quot;final&quot;.",
+            "&amp;",
+        ),
+        inside(
+            "html_entity",
+            "It&#8217;s the first visit since 2019.",
+            "&#8217;",
+        ),
+        inside(
+            "html_entity",
+            "Prices rose&nbsp;sharply in March.",
+            "&nbsp;",
+        ),
+        keep(
+            "html_entity",
+            "AT&T and P&G reported results on the same day.",
+        ),
+        keep(
+            "html_entity",
+            "Rock & roll returned to the festival this year.",
+        ),
         inside("mojibake", "Itâ€™s the ministerâ€™s first visit.", "â€™"),
         inside("mojibake", "The cafÃ© reopened on Monday.", "Ã©"),
         inside("mojibake", "He called it a â€œhistoricâ€\u{9d} day.", "â€œ"),
-        keep("mojibake", "The Ã character appears in Portuguese words such as São."),
-        keep("mojibake", "Prices in € rose by 5% while the café stayed open."),
-        inside("unicode_nfc", "The cafe\u{301} on the corner reopened.", "cafe\u{301}"),
-        inside("unicode_nfc", "Ange\u{301}lique Kidjo sang at the opening.", "Ange\u{301}"),
-        inside("unicode_nfc", "The town of Zu\u{308}rich voted.", "Zu\u{308}"),
+        keep(
+            "mojibake",
+            "The Ã character appears in Portuguese words such as São.",
+        ),
+        keep(
+            "mojibake",
+            "Prices in € rose by 5% while the café stayed open.",
+        ),
+        inside(
+            "unicode_nfc",
+            "The cafe\u{301} on the corner reopened.",
+            "cafe\u{301}",
+        ),
+        inside(
+            "unicode_nfc",
+            "Ange\u{301}lique Kidjo sang at the opening.",
+            "Ange\u{301}",
+        ),
+        inside(
+            "unicode_nfc",
+            "The town of Zu\u{308}rich voted.",
+            "Zu\u{308}",
+        ),
         keep("unicode_nfc", "The café on the corner reopened."),
         keep("unicode_nfc", "Zürich and Genève both voted yes."),
-        inside("invisible_chars", "The\u{200b} council met again.", "\u{200b}"),
-        inside("invisible_chars", "A soft\u{ad}hyphen was in the feed.", "\u{ad}"),
-        inside("invisible_chars", "Bell\u{7} characters came from the old system.", "\u{7}"),
-        keep("invisible_chars", "Nothing invisible here, only words and spaces."),
+        inside(
+            "invisible_chars",
+            "The\u{200b} council met again.",
+            "\u{200b}",
+        ),
+        inside(
+            "invisible_chars",
+            "A soft\u{ad}hyphen was in the feed.",
+            "\u{ad}",
+        ),
+        inside(
+            "invisible_chars",
+            "Bell\u{7} characters came from the old system.",
+            "\u{7}",
+        ),
+        keep(
+            "invisible_chars",
+            "Nothing invisible here, only words and spaces.",
+        ),
         keep("invisible_chars", "Tabs\tare kept as white space."),
-        inside("doubled_punctuation", "Wang said that \"\"cooperation has no limits.", "\"\"cooperation"),
-        inside("doubled_punctuation", "The list included apples,, pears and plums.", ",,"),
-        inside("doubled_punctuation", "He called it \"historic\"\" in a statement.", "\"\" in"),
-        keep("doubled_punctuation", "The empty string \"\" is written as two quotes in code."),
+        inside(
+            "doubled_punctuation",
+            "Wang said that \"\"cooperation has no limits.",
+            "\"\"cooperation",
+        ),
+        inside(
+            "doubled_punctuation",
+            "The list included apples,, pears and plums.",
+            ",,",
+        ),
+        inside(
+            "doubled_punctuation",
+            "He called it \"historic\"\" in a statement.",
+            "\"\" in",
+        ),
+        keep(
+            "doubled_punctuation",
+            "The empty string \"\" is written as two quotes in code.",
+        ),
         keep("doubled_punctuation", "She said \"yes\" and left."),
-        tail("donation_appeal", "A Message from Example News:\nDear readers,\nIndependent journalism needs your support. Please consider a monthly contribution.\nThank you for standing with us.\nDonate", "Dear readers"),
-        tail("donation_appeal", "Support our journalism\nWe rely on readers like you. Every contribution helps us stay independent.\nBecome a member", "rely on readers"),
-        tail("donation_appeal", "If you value our reporting, please support us.\nYour contribution, however small, keeps our journalism free for everyone.\nSupport us from $1", "keeps our journalism"),
-        keep("donation_appeal", "Dear readers of the old almanac will remember the flood of 1953."),
-        keep("donation_appeal", "A message from the president was read aloud at the start of the session."),
-        tail("comment_form", "Leave a Reply\nYour email address will not be published. Required fields are marked *\nComment\nName *\nEmail *\nPost Comment", "Post Comment"),
-        tail("comment_form", "Leave a comment\nYou must be logged in to post a comment.", "logged in"),
-        tail("comment_form", "Comments are closed.", "Comments are closed"),
-        keep("comment_form", "The minister did not reply to a request for comment."),
-        keep("comment_form", "Leave aside the cost, the plan was popular with voters."),
-        tail("social_embed", "Breaking: the council has approved the budget. pic.twitter.com/AbC123xyz\n— Jane Reporter (@janereports) March 30, 2022", "@janereports"),
-        tail("social_embed", "We did it! https://t.co/Xy12Ab\n— City Council (@citycouncil) 5 May 2021", "t.co/Xy12Ab"),
+        tail(
+            "donation_appeal",
+            "A Message from Example News:\nDear readers,\nIndependent journalism needs your support. Please consider a monthly contribution.\nThank you for standing with us.\nDonate",
+            "Dear readers",
+        ),
+        tail(
+            "donation_appeal",
+            "Support our journalism\nWe rely on readers like you. Every contribution helps us stay independent.\nBecome a member",
+            "rely on readers",
+        ),
+        tail(
+            "donation_appeal",
+            "If you value our reporting, please support us.\nYour contribution, however small, keeps our journalism free for everyone.\nSupport us from $1",
+            "keeps our journalism",
+        ),
+        keep(
+            "donation_appeal",
+            "Dear readers of the old almanac will remember the flood of 1953.",
+        ),
+        keep(
+            "donation_appeal",
+            "A message from the president was read aloud at the start of the session.",
+        ),
+        tail(
+            "comment_form",
+            "Leave a Reply\nYour email address will not be published. Required fields are marked *\nComment\nName *\nEmail *\nPost Comment",
+            "Post Comment",
+        ),
+        tail(
+            "comment_form",
+            "Leave a comment\nYou must be logged in to post a comment.",
+            "logged in",
+        ),
+        tail(
+            "comment_form",
+            "Comments are closed.",
+            "Comments are closed",
+        ),
+        keep(
+            "comment_form",
+            "The minister did not reply to a request for comment.",
+        ),
+        keep(
+            "comment_form",
+            "Leave aside the cost, the plan was popular with voters.",
+        ),
+        tail(
+            "social_embed",
+            "Breaking: the council has approved the budget. pic.twitter.com/AbC123xyz\n— Jane Reporter (@janereports) March 30, 2022",
+            "@janereports",
+        ),
+        tail(
+            "social_embed",
+            "We did it! https://t.co/Xy12Ab\n— City Council (@citycouncil) 5 May 2021",
+            "t.co/Xy12Ab",
+        ),
         inside("social_embed", "https://t.co/z4RhJ0VNHz", "t.co/z4RhJ0VNHz"),
-        keep("social_embed", "The mayor wrote on Twitter that the budget was a victory for families."),
-        keep("social_embed", "Contact the newsroom at @citycouncil on most platforms, the spokesman said."),
-        tail("related_links", "Read more:\nCouncil delays vote on parking fees\nNew school opens in the east end", "Council delays vote"),
-        tail("related_links", "Related Articles\nMayor announces new housing plan\nRoad repairs to start in spring", "Mayor announces"),
-        inside("related_links", "READ MORE: Nurses strike over pay in three hospitals", "Nurses strike"),
-        keep("related_links", "Read more about the plan in the council's published report, the mayor said."),
-        keep("related_links", "Related costs, such as heating, will rise by about five percent."),
+        keep(
+            "social_embed",
+            "The mayor wrote on Twitter that the budget was a victory for families.",
+        ),
+        keep(
+            "social_embed",
+            "Contact the newsroom at @citycouncil on most platforms, the spokesman said.",
+        ),
+        tail(
+            "related_links",
+            "Read more:\nCouncil delays vote on parking fees\nNew school opens in the east end",
+            "Council delays vote",
+        ),
+        tail(
+            "related_links",
+            "Related Articles\nMayor announces new housing plan\nRoad repairs to start in spring",
+            "Mayor announces",
+        ),
+        inside(
+            "related_links",
+            "READ MORE: Nurses strike over pay in three hospitals",
+            "Nurses strike",
+        ),
+        keep(
+            "related_links",
+            "Read more about the plan in the council's published report, the mayor said.",
+        ),
+        keep(
+            "related_links",
+            "Related costs, such as heating, will rise by about five percent.",
+        ),
         tail("button_label", "Remind me later.", "Remind me later"),
         tail("button_label", "Continue reading", "Continue reading"),
-        head("button_label", "Skip to main content", "Skip to main content"),
-        keep("button_label", "Read more books, the librarian told the children."),
-        keep("button_label", "Close to a thousand people attended the meeting."),
+        head(
+            "button_label",
+            "Skip to main content",
+            "Skip to main content",
+        ),
+        keep(
+            "button_label",
+            "Read more books, the librarian told the children.",
+        ),
+        keep(
+            "button_label",
+            "Close to a thousand people attended the meeting.",
+        ),
         tail("share_prompt", "Share this article", "Share this article"),
-        tail("share_prompt", "Follow us on Twitter and Facebook", "Follow us"),
-        tail("share_prompt", "Sign up for our newsletter to get the latest news", "Sign up for our newsletter"),
-        keep("share_prompt", "Investors will share the cost of the new bridge with the city, officials said."),
-        keep("share_prompt", "Police asked residents to follow the instructions of rescue workers."),
-        head("cookie_notice", "We use cookies to improve your experience. By continuing you accept our use of cookies.", "We use cookies"),
-        tail("cookie_notice", "This site uses cookies. Read our cookie policy.", "uses cookies"),
-        head("cookie_notice", "Accept cookies to continue browsing.", "Accept cookies"),
-        keep("cookie_notice", "The bakery sold more than a thousand cookies during the fair, the owner said."),
-        keep("cookie_notice", "Girl Scouts sold cookies outside the town hall on Saturday."),
-        tail("policy_line", "Privacy Policy | Terms of Use", "Privacy Policy"),
-        tail("policy_line", "© 2024 Example News. All rights reserved.", "All rights reserved"),
-        head("policy_line", "JavaScript must be enabled to view this page.", "JavaScript must be enabled"),
-        keep("policy_line", "The company updated its privacy policy after regulators fined it last year, a court heard on Monday in the capital."),
-        keep("policy_line", "Developers said the new JavaScript library would speed up the council's website."),
+        tail(
+            "share_prompt",
+            "Follow us on Twitter and Facebook",
+            "Follow us",
+        ),
+        tail(
+            "share_prompt",
+            "Sign up for our newsletter to get the latest news",
+            "Sign up for our newsletter",
+        ),
+        keep(
+            "share_prompt",
+            "Investors will share the cost of the new bridge with the city, officials said.",
+        ),
+        keep(
+            "share_prompt",
+            "Police asked residents to follow the instructions of rescue workers.",
+        ),
+        head(
+            "cookie_notice",
+            "We use cookies to improve your experience. By continuing you accept our use of cookies.",
+            "We use cookies",
+        ),
+        tail(
+            "cookie_notice",
+            "This site uses cookies. Read our cookie policy.",
+            "uses cookies",
+        ),
+        head(
+            "cookie_notice",
+            "Accept cookies to continue browsing.",
+            "Accept cookies",
+        ),
+        keep(
+            "cookie_notice",
+            "The bakery sold more than a thousand cookies during the fair, the owner said.",
+        ),
+        keep(
+            "cookie_notice",
+            "Girl Scouts sold cookies outside the town hall on Saturday.",
+        ),
+        tail(
+            "policy_line",
+            "Privacy Policy | Terms of Use",
+            "Privacy Policy",
+        ),
+        tail(
+            "policy_line",
+            "© 2024 Example News. All rights reserved.",
+            "All rights reserved",
+        ),
+        head(
+            "policy_line",
+            "JavaScript must be enabled to view this page.",
+            "JavaScript must be enabled",
+        ),
+        keep(
+            "policy_line",
+            "The company updated its privacy policy after regulators fined it last year, a court heard on Monday in the capital.",
+        ),
+        keep(
+            "policy_line",
+            "Developers said the new JavaScript library would speed up the council's website.",
+        ),
         inside("image_credit", "IMAGE SOURCE: CGTN", "IMAGE SOURCE"),
-        inside("image_credit", "Photo: John Smith/Reuters", "Photo: John Smith"),
-        inside("image_credit", "Jane Doe/Xinhua via Associated Press", "Jane Doe/Xinhua"),
-        keep("image_credit", "The photo was taken by a passer-by and shared widely, police said."),
-        keep("image_credit", "According to the Associated Press, the vote was close."),
-        tail("byline_timestamp", "Tyler Durden\nWed, 03/30/2022 - 20:00", "Tyler Durden"),
-        head("byline_timestamp", "By Jane Smith and John Doe, Reuters", "By Jane Smith"),
-        head("byline_timestamp", "Updated: March 31, 2022 at 5:30 p.m. EST", "Updated"),
-        keep("byline_timestamp", "By Tuesday the council had approved the budget."),
-        keep("byline_timestamp", "March 31, 2022 was the deadline set by the ministry for the report."),
-        inside("appeal_line", "Please support our reporting: subscribe today for just $1 a week.", "subscribe today"),
-        inside("appeal_line", "Donate to support our independent journalism.", "Donate to support"),
-        inside("appeal_line", "Become a member and support us for as little as $5.", "Become a member"),
-        keep("appeal_line", "The charity asked readers of the local paper to donate blankets."),
-        keep("appeal_line", "Supporters of the plan said subscriptions to the bus pass would rise."),
-        head("navigation", "Home\nWorld\nPolitics\nBusiness\nSport", "Politics"),
-        head("navigation", "Home | News | Sport | Weather | Contact", "Weather"),
+        inside(
+            "image_credit",
+            "Photo: John Smith/Reuters",
+            "Photo: John Smith",
+        ),
+        inside(
+            "image_credit",
+            "Jane Doe/Xinhua via Associated Press",
+            "Jane Doe/Xinhua",
+        ),
+        keep(
+            "image_credit",
+            "The photo was taken by a passer-by and shared widely, police said.",
+        ),
+        keep(
+            "image_credit",
+            "According to the Associated Press, the vote was close.",
+        ),
+        tail(
+            "byline_timestamp",
+            "Tyler Durden\nWed, 03/30/2022 - 20:00",
+            "Tyler Durden",
+        ),
+        head(
+            "byline_timestamp",
+            "By Jane Smith and John Doe, Reuters",
+            "By Jane Smith",
+        ),
+        head(
+            "byline_timestamp",
+            "Updated: March 31, 2022 at 5:30 p.m. EST",
+            "Updated",
+        ),
+        keep(
+            "byline_timestamp",
+            "By Tuesday the council had approved the budget.",
+        ),
+        keep(
+            "byline_timestamp",
+            "March 31, 2022 was the deadline set by the ministry for the report.",
+        ),
+        inside(
+            "appeal_line",
+            "Please support our reporting: subscribe today for just $1 a week.",
+            "subscribe today",
+        ),
+        inside(
+            "appeal_line",
+            "Donate to support our independent journalism.",
+            "Donate to support",
+        ),
+        inside(
+            "appeal_line",
+            "Become a member and support us for as little as $5.",
+            "Become a member",
+        ),
+        keep(
+            "appeal_line",
+            "The charity asked readers of the local paper to donate blankets.",
+        ),
+        keep(
+            "appeal_line",
+            "Supporters of the plan said subscriptions to the bus pass would rise.",
+        ),
+        head(
+            "navigation",
+            "Home\nWorld\nPolitics\nBusiness\nSport",
+            "Politics",
+        ),
+        head(
+            "navigation",
+            "Home | News | Sport | Weather | Contact",
+            "Weather",
+        ),
         head("navigation", "News » World » Europe » France", "Europe"),
-        keep("navigation", "Budget\n\nThe council will publish the figures next week."),
-        keep("navigation", "Schools, roads and clinics get more money under the plan."),
-        inside("repeated_line", "The council approved the budget on Tuesday.\nThe council approved the budget on Tuesday.", "approved the budget on Tuesday.\nThe council"),
-        inside("repeated_line", "Ministers meet in Tunxi for talks\nMinisters meet in Tunxi for talks", "talks\nMinisters"),
-        inside("repeated_line", "A short headline repeated here\n\nA short headline repeated here", "here\n\nA short"),
+        keep(
+            "navigation",
+            "Budget\n\nThe council will publish the figures next week.",
+        ),
+        keep(
+            "navigation",
+            "Schools, roads and clinics get more money under the plan.",
+        ),
+        inside(
+            "repeated_line",
+            "The council approved the budget on Tuesday.\nThe council approved the budget on Tuesday.",
+            "approved the budget on Tuesday.\nThe council",
+        ),
+        inside(
+            "repeated_line",
+            "Ministers meet in Tunxi for talks\nMinisters meet in Tunxi for talks",
+            "talks\nMinisters",
+        ),
+        inside(
+            "repeated_line",
+            "A short headline repeated here\n\nA short headline repeated here",
+            "here\n\nA short",
+        ),
         keep("repeated_line", "Yes.\nYes."),
-        keep("repeated_line", "The council met. The council met again on Friday."),
+        keep(
+            "repeated_line",
+            "The council met. The council met again on Friday.",
+        ),
     ]
 }
 
@@ -269,7 +638,8 @@ fn cases() -> Vec<Case> {
 fn every_rule_on_its_cases() {
     let config = Config::default();
     let mut failures = String::new();
-    let mut counts: std::collections::BTreeMap<&str, (usize, usize)> = std::collections::BTreeMap::new();
+    let mut counts: std::collections::BTreeMap<&str, (usize, usize)> =
+        std::collections::BTreeMap::new();
     for case in cases() {
         let cleaned = clean_text(&config, &case.document);
         let fired = cleaned.edits.iter().any(|e| e.rule == case.rule);
@@ -277,24 +647,43 @@ fn every_rule_on_its_cases() {
         if case.catch {
             entry.0 += 1;
             if cleaned.text.contains(case.fragment) || !fired {
-                writeln!(failures, "{} should catch {:?}; left:\n{}\n", case.rule, case.fragment, cleaned.text).unwrap();
+                writeln!(
+                    failures,
+                    "{} should catch {:?}; left:\n{}\n",
+                    case.rule, case.fragment, cleaned.text
+                )
+                .unwrap();
             }
         } else {
             entry.1 += 1;
             if !fold(&cleaned.text).contains(&fold(case.fragment)) {
-                writeln!(failures, "{} should keep {:?}; left:\n{}\n", case.rule, case.fragment, cleaned.text).unwrap();
+                writeln!(
+                    failures,
+                    "{} should keep {:?}; left:\n{}\n",
+                    case.rule, case.fragment, cleaned.text
+                )
+                .unwrap();
             }
         }
         // Whatever the rule did, the article around it survives.
         for paragraph in ARTICLE.split("\n\n") {
             if !cleaned.text.contains(paragraph) {
-                writeln!(failures, "{} ate article text {paragraph:?} in:\n{}\n", case.rule, cleaned.text).unwrap();
+                writeln!(
+                    failures,
+                    "{} ate article text {paragraph:?} in:\n{}\n",
+                    case.rule, cleaned.text
+                )
+                .unwrap();
             }
         }
     }
     for (rule, (n_catch, n_keep)) in &counts {
         if *n_catch < 3 || *n_keep < 2 {
-            writeln!(failures, "{rule}: {n_catch} catch and {n_keep} keep cases; need 3 and 2").unwrap();
+            writeln!(
+                failures,
+                "{rule}: {n_catch} catch and {n_keep} keep cases; need 3 and 2"
+            )
+            .unwrap();
         }
     }
     assert!(failures.is_empty(), "{failures}");
@@ -310,7 +699,11 @@ fn layout_repair_joins_hard_wrapped_lines() {
 
     let hyphenated = "The committee met on Tuesday to discuss the future of the old railway station in the\ncentre of town, which has been closed for more than ten years and is now in a poor\nstate of repair. Members said the building could become a museum or a market, but inter-\nnational help would be needed, and the town would have to ask the regional govern-\nment for support with the cost of the work on the roof and the walls of the station.\nThe chair said a decision is expected next month after a public consultation closes.";
     let cleaned = clean_text(&Config::default(), hyphenated);
-    assert!(cleaned.text.contains("but international help"), "{}", cleaned.text);
+    assert!(
+        cleaned.text.contains("but international help"),
+        "{}",
+        cleaned.text
+    );
     assert!(cleaned.edits.iter().any(|e| e.rule == "hyphenation"));
 
     // Short lines stay lines: a poem, an address, a list.
@@ -321,11 +714,20 @@ fn layout_repair_joins_hard_wrapped_lines() {
 #[test]
 fn rules_switch_off_by_name_and_quotes_by_option() {
     let text = "<b>Bold</b> “quoted” text.";
-    let config = Config { disabled_rules: vec!["html_tag".into()], ..Config::default() };
+    let config = Config {
+        disabled_rules: vec!["html_tag".into()],
+        ..Config::default()
+    };
     assert_eq!(clean_text(&config, text).text, "<b>Bold</b> “quoted” text.");
-    let config = Config { straight_quotes: true, ..Config::default() };
+    let config = Config {
+        straight_quotes: true,
+        ..Config::default()
+    };
     assert_eq!(clean_text(&config, text).text, "Bold \"quoted\" text.");
-    let config = Config { record_edits: false, ..Config::default() };
+    let config = Config {
+        record_edits: false,
+        ..Config::default()
+    };
     assert!(clean_text(&config, text).edits.is_empty());
 }
 
@@ -333,7 +735,10 @@ fn rules_switch_off_by_name_and_quotes_by_option() {
 fn empty_and_short_documents_are_dropped_with_a_reason() {
     let record = clean_record("<p></p>\n<!-- nothing -->\n");
     assert_eq!(record.dropped.as_ref().unwrap().reason, "empty_after_clean");
-    let config = Config { min_words: 5, ..Config::default() };
+    let config = Config {
+        min_words: 5,
+        ..Config::default()
+    };
     let record = config.apply(Record::new("d", "Too short.", Source::default()));
     assert_eq!(record.dropped.as_ref().unwrap().reason, "too_short");
 }
