@@ -85,6 +85,13 @@ pub struct Config {
     /// Two sentences are shared when their n-gram containment (shared n-grams over the smaller
     /// sentence's n-grams) reaches this. Default 0.5.
     pub sentence_threshold: f64,
+    /// Quoted speech (text between quotation marks) with at least this many content words is
+    /// also compared as a bag of content words, so that one quote rendered in two word orders
+    /// is found. Default 5.
+    pub min_quote_words: usize,
+    /// Two quotes are shared when the content words they have in common, over the smaller
+    /// quote's, reach this. Default 0.8.
+    pub quote_threshold: f64,
     /// N-grams found in more sentences than this are too common to link sentences. Default 64.
     pub max_ngram_postings: usize,
 }
@@ -108,6 +115,8 @@ impl Default for Config {
             sentence_ngram: 3,
             min_sentence_words: 6,
             sentence_threshold: 0.5,
+            min_quote_words: 5,
+            quote_threshold: 0.8,
             max_ngram_postings: 64,
         }
     }
@@ -131,6 +140,7 @@ pub struct Signature {
     minhash: Vec<u32>,
     paragraphs: Vec<(u64, u32)>,
     sentences: Vec<Vec<u32>>,
+    quotes: Vec<(u32, Vec<u32>)>,
 }
 
 impl Signature {
@@ -143,6 +153,11 @@ impl Signature {
                 .sentences
                 .iter()
                 .map(|s| s.len() * 4 + std::mem::size_of::<Vec<u32>>())
+                .sum::<usize>()
+            + self
+                .quotes
+                .iter()
+                .map(|q| q.1.len() * 4 + std::mem::size_of::<(u32, Vec<u32>)>())
                 .sum::<usize>()
     }
 }
@@ -189,6 +204,7 @@ fn signature_with(config: &Config, permutations: &Permutations, record: &Record)
         }
     }
     let mut sentences = Vec::new();
+    let mut quotes = Vec::new();
     if config.shared_sentences {
         let spans = tokens::spans_or(record, "sentences", tokens::fallback_sentences);
         let mut cursor = ByteCursor::new(text);
@@ -200,7 +216,12 @@ fn signature_with(config: &Config, permutations: &Permutations, record: &Record)
                 sentences.push(Vec::new());
                 continue;
             };
+            let first_word = word_at;
             let in_sentence = words_between(&words, &mut word_at, start, end);
+            let quote = tokens::quoted_content_words(text, start, end, &words[first_word..word_at]);
+            if quote.len() >= config.min_quote_words {
+                quotes.push((sentences.len() as u32, quote));
+            }
             if in_sentence.len() < config.min_sentence_words {
                 sentences.push(Vec::new());
                 continue;
@@ -220,6 +241,7 @@ fn signature_with(config: &Config, permutations: &Permutations, record: &Record)
         minhash,
         paragraphs,
         sentences,
+        quotes,
     }
 }
 

@@ -142,3 +142,65 @@ pub(crate) fn fallback_paragraphs(text: &str) -> Vec<Span> {
 pub(crate) fn fallback_sentences(text: &str) -> Vec<Span> {
     fallback_paragraphs(text)
 }
+
+fn stopwords() -> &'static std::collections::HashSet<u64> {
+    static STOPWORDS: std::sync::OnceLock<std::collections::HashSet<u64>> =
+        std::sync::OnceLock::new();
+    STOPWORDS.get_or_init(|| {
+        include_str!("../data/stopwords_en.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| xxh3_64(l.trim().as_bytes()))
+            .collect()
+    })
+}
+
+fn is_opening_quote(c: char) -> bool {
+    matches!(c, '"' | '“' | '„' | '«')
+}
+
+fn is_closing_quote(c: char) -> bool {
+    matches!(c, '"' | '”' | '“' | '»')
+}
+
+/// The content words (function words left out; sorted, without repeats) of the quoted
+/// speech in the sentence at bytes `start..end`: the words between an opening quotation mark
+/// and the next closing one (or the sentence's end). `words` are the sentence's words.
+pub(crate) fn quoted_content_words(
+    text: &str,
+    start: usize,
+    end: usize,
+    words: &[(u64, usize, usize)],
+) -> Vec<u32> {
+    let sentence = &text[start..end];
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let mut open: Option<usize> = None;
+    for (offset, c) in sentence.char_indices() {
+        let at = start + offset;
+        match open {
+            None if is_opening_quote(c) => open = Some(at + c.len_utf8()),
+            Some(from) if is_closing_quote(c) => {
+                ranges.push((from, at));
+                open = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(from) = open {
+        ranges.push((from, end));
+    }
+    let stopwords = stopwords();
+    let mut out: Vec<u32> = words
+        .iter()
+        .filter(|(hash, word_start, word_end)| {
+            !stopwords.contains(hash)
+                && ranges
+                    .iter()
+                    .any(|&(s, e)| s <= *word_start && *word_end <= e)
+        })
+        .map(|(hash, _, _)| *hash as u32)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
