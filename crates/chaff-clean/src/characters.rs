@@ -46,6 +46,136 @@ pub(crate) fn script_style(text: &str) -> Vec<Replacement> {
     .collect()
 }
 
+/// Names of HTML elements. Only these (and custom or namespaced names with `-` or `:`) count
+/// as tags, so that angle brackets in text (`<Parlux Fragrances Inc>` in wire copy, `a < b`)
+/// stay.
+const HTML_ELEMENTS: &[&str] = &[
+    "a",
+    "abbr",
+    "address",
+    "area",
+    "article",
+    "aside",
+    "audio",
+    "b",
+    "base",
+    "bdi",
+    "bdo",
+    "big",
+    "blockquote",
+    "body",
+    "br",
+    "button",
+    "canvas",
+    "caption",
+    "center",
+    "cite",
+    "code",
+    "col",
+    "colgroup",
+    "data",
+    "datalist",
+    "dd",
+    "del",
+    "details",
+    "dfn",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "embed",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "font",
+    "footer",
+    "form",
+    "frame",
+    "frameset",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "i",
+    "iframe",
+    "img",
+    "input",
+    "ins",
+    "kbd",
+    "label",
+    "legend",
+    "li",
+    "link",
+    "main",
+    "map",
+    "mark",
+    "menu",
+    "meta",
+    "meter",
+    "nav",
+    "nobr",
+    "noscript",
+    "object",
+    "ol",
+    "optgroup",
+    "option",
+    "output",
+    "p",
+    "param",
+    "picture",
+    "pre",
+    "progress",
+    "q",
+    "rp",
+    "rt",
+    "ruby",
+    "s",
+    "samp",
+    "script",
+    "section",
+    "select",
+    "small",
+    "source",
+    "span",
+    "strike",
+    "strong",
+    "style",
+    "sub",
+    "summary",
+    "sup",
+    "svg",
+    "table",
+    "tbody",
+    "td",
+    "template",
+    "textarea",
+    "tfoot",
+    "th",
+    "thead",
+    "time",
+    "title",
+    "tr",
+    "track",
+    "tt",
+    "u",
+    "ul",
+    "var",
+    "video",
+    "wbr",
+    "path",
+    "g",
+    "use",
+    "xml",
+];
+
 /// HTML and XML tags: a block-level tag becomes a line break, any other disappears.
 pub(crate) fn html_tags(text: &str) -> Vec<Replacement> {
     static TAG: OnceLock<Regex> = OnceLock::new();
@@ -82,20 +212,19 @@ pub(crate) fn html_tags(text: &str) -> Vec<Replacement> {
         "nav",
         "main",
     ];
-    regex(&TAG, r"</?([A-Za-z][A-Za-z0-9:-]*)(\s+[^<>]*?)?\s*/?>")
+    regex(&TAG, r#"</?([A-Za-z][A-Za-z0-9:-]*)(\s+[A-Za-z_:][-A-Za-z0-9_:.]*(\s*=\s*("[^"]*"|'[^']*'|[^\s"'<>=]+))?)*\s*/?>"#)
         .captures_iter(text)
         .filter_map(|caps| {
             let whole = caps.get(0)?;
             let name = caps.get(1)?.as_str().to_ascii_lowercase();
+            if !HTML_ELEMENTS.contains(&name.as_str()) && !name.contains('-') && !name.contains(':') {
+                return None;
+            }
             let block = BLOCKS.contains(&name.as_str());
             Some(Replacement {
                 start: whole.start(),
                 end: whole.end(),
-                text: if block {
-                    "\n".to_owned()
-                } else {
-                    String::new()
-                },
+                text: if block { "\n".to_owned() } else { String::new() },
                 rule: "html_tag",
             })
         })

@@ -80,8 +80,12 @@ pub(crate) fn unwrap_lines(text: &str) -> Vec<Replacement> {
             width / 10
         };
         let would_not_fit = line.len + 1 + first_word.chars().count() > width - slack;
-        let runs_on = line.len * 100 >= width * 60
-            && !ends_closed(line_text)
+        // In a hard-wrapped document, a line that stops on a word or a comma and a next line
+        // that goes on in lower case are one sentence, however short the line.
+        let runs_on = line_text
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_alphanumeric() || c == ',')
             && next_text.chars().next().is_some_and(char::is_lowercase);
         if !(would_not_fit || runs_on) {
             continue;

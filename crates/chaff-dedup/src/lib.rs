@@ -170,9 +170,10 @@ pub fn signature(config: &Config, record: &Record) -> Signature {
 
 fn signature_with(config: &Config, permutations: &Permutations, record: &Record) -> Signature {
     let words = tokens::word_hashes(record);
-    let hashes: Vec<u64> = words.iter().map(|w| w.0).collect();
+    let hashes: Vec<u64> = words.iter().map(|w| w.hash).collect();
+    let exact_hashes: Vec<u64> = words.iter().map(|w| w.exact).collect();
     let exact = if config.exact {
-        tokens::hash_words(&hashes)
+        tokens::hash_words(&exact_hashes)
     } else {
         0
     };
@@ -198,7 +199,8 @@ fn signature_with(config: &Config, permutations: &Permutations, record: &Record)
             let hash = if in_paragraph.is_empty() {
                 0
             } else {
-                tokens::hash_words(&in_paragraph)
+                let exact: Vec<u64> = in_paragraph.iter().map(|w| w.exact).collect();
+                tokens::hash_words(&exact)
             };
             paragraphs.push((hash, span.len() as u32));
         }
@@ -216,9 +218,8 @@ fn signature_with(config: &Config, permutations: &Permutations, record: &Record)
                 sentences.push(Vec::new());
                 continue;
             };
-            let first_word = word_at;
             let in_sentence = words_between(&words, &mut word_at, start, end);
-            let quote = tokens::quoted_content_words(text, start, end, &words[first_word..word_at]);
+            let quote = tokens::quoted_content_words(text, start, end, in_sentence);
             if quote.len() >= config.min_quote_words {
                 quotes.push((sentences.len() as u32, quote));
             }
@@ -226,7 +227,8 @@ fn signature_with(config: &Config, permutations: &Permutations, record: &Record)
                 sentences.push(Vec::new());
                 continue;
             }
-            let mut grams: Vec<u32> = tokens::shingles(&in_sentence, config.sentence_ngram)
+            let sentence_hashes: Vec<u64> = in_sentence.iter().map(|w| w.hash).collect();
+            let mut grams: Vec<u32> = tokens::shingles(&sentence_hashes, config.sentence_ngram)
                 .into_iter()
                 .map(|h| h as u32)
                 .collect();
@@ -245,24 +247,23 @@ fn signature_with(config: &Config, permutations: &Permutations, record: &Record)
     }
 }
 
-/// The word hashes whose byte ranges fall in `[start, end)`; `word_at` moves forward.
-fn words_between(
-    words: &[(u64, usize, usize)],
+/// The words whose byte ranges fall in `[start, end)`; `word_at` moves forward.
+fn words_between<'a>(
+    words: &'a [tokens::Word],
     word_at: &mut usize,
     start: usize,
     end: usize,
-) -> Vec<u64> {
-    while *word_at < words.len() && words[*word_at].1 < start {
+) -> &'a [tokens::Word] {
+    while *word_at < words.len() && words[*word_at].start < start {
         *word_at += 1;
     }
-    let mut out = Vec::new();
-    let mut i = *word_at;
-    while i < words.len() && words[i].2 <= end {
-        out.push(words[i].0);
+    let first = *word_at;
+    let mut i = first;
+    while i < words.len() && words[i].end <= end {
         i += 1;
     }
     *word_at = i;
-    out
+    &words[first..i]
 }
 
 /// The signatures of a corpus, inserted in input order.

@@ -50,15 +50,43 @@ fn fold_spelling(word: &mut String) {
     }
 }
 
+/// One word: its hash as datatrove normalises it (for shingles and sentences), its hash with
+/// only case and punctuation folded (for exact documents and paragraphs, where `12 cts` and
+/// `15 cts` must stay different), and its byte range.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Word {
+    pub hash: u64,
+    pub exact: u64,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The word with case and punctuation folded, digits and accents kept.
+fn exact_form(word: &str, out: &mut String) {
+    out.clear();
+    for c in word.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        }
+    }
+}
+
 /// The hashed, normalised words of `text` in order, each with its byte range.
-pub(crate) fn word_hashes(record: &Record) -> Vec<(u64, usize, usize)> {
+pub(crate) fn word_hashes(record: &Record) -> Vec<Word> {
     let text = record.text.as_str();
     let mut normalised = String::new();
+    let mut exact = String::new();
     let mut out = Vec::new();
-    let mut push = |start: usize, end: usize, out: &mut Vec<(u64, usize, usize)>| {
+    let mut push = |start: usize, end: usize, out: &mut Vec<Word>| {
         normalise_word(&text[start..end], &mut normalised);
         if !normalised.is_empty() {
-            out.push((xxh3_64(normalised.as_bytes()), start, end));
+            exact_form(&text[start..end], &mut exact);
+            out.push(Word {
+                hash: xxh3_64(normalised.as_bytes()),
+                exact: xxh3_64(exact.as_bytes()),
+                start,
+                end,
+            });
         }
     };
     match record.spans.get("words") {
@@ -170,7 +198,7 @@ pub(crate) fn quoted_content_words(
     text: &str,
     start: usize,
     end: usize,
-    words: &[(u64, usize, usize)],
+    words: &[Word],
 ) -> Vec<u32> {
     let sentence = &text[start..end];
     let mut ranges: Vec<(usize, usize)> = Vec::new();
@@ -192,13 +220,13 @@ pub(crate) fn quoted_content_words(
     let stopwords = stopwords();
     let mut out: Vec<u32> = words
         .iter()
-        .filter(|(hash, word_start, word_end)| {
-            !stopwords.contains(hash)
+        .filter(|word| {
+            !stopwords.contains(&word.hash)
                 && ranges
                     .iter()
-                    .any(|&(s, e)| s <= *word_start && *word_end <= e)
+                    .any(|&(s, e)| s <= word.start && word.end <= e)
         })
-        .map(|(hash, _, _)| *hash as u32)
+        .map(|word| word.hash as u32)
         .collect();
     out.sort_unstable();
     out.dedup();
