@@ -394,7 +394,8 @@ pub(crate) fn build(index: Index) -> Plan {
                 .enumerate()
                 .filter(|(pos, _)| kept(*pos, &verdicts))
         };
-        let gram_overlaps = overlap_counts(
+        let mut matches: BTreeMap<(u32, u32, u32, u32), f32> = BTreeMap::new();
+        for_each_overlap(
             kept_docs().flat_map(|(pos, signature)| {
                 signature
                     .sentences
@@ -403,26 +404,16 @@ pub(crate) fn build(index: Index) -> Plan {
                     .map(move |(k, grams)| (pos as u32, k as u32, grams.as_slice()))
             }),
             config.max_ngram_postings,
+            |(a, sa, b, sb), count| {
+                let len_a = signatures[a as usize].sentences[sa as usize].len();
+                let len_b = signatures[b as usize].sentences[sb as usize].len();
+                let score = count as f64 / len_a.min(len_b).max(1) as f64;
+                if score >= config.sentence_threshold && count >= 2 {
+                    let best = matches.entry((a, sa, b, sb)).or_insert(0.0);
+                    *best = best.max(score as f32);
+                }
+            },
         );
-        let quote_overlaps = overlap_counts(
-            kept_docs().flat_map(|(pos, signature)| {
-                signature
-                    .quotes
-                    .iter()
-                    .map(move |(k, words)| (pos as u32, *k, words.as_slice()))
-            }),
-            config.max_ngram_postings,
-        );
-        let mut matches: BTreeMap<(u32, u32, u32, u32), f32> = BTreeMap::new();
-        for (&(a, sa, b, sb), &count) in &gram_overlaps {
-            let len_a = signatures[a as usize].sentences[sa as usize].len();
-            let len_b = signatures[b as usize].sentences[sb as usize].len();
-            let score = count as f64 / len_a.min(len_b).max(1) as f64;
-            if score >= config.sentence_threshold && count >= 2 {
-                let best = matches.entry((a, sa, b, sb)).or_insert(0.0);
-                *best = best.max(score as f32);
-            }
-        }
         let quote_len = |pos: u32, sentence: u32| {
             signatures[pos as usize]
                 .quotes
@@ -430,13 +421,22 @@ pub(crate) fn build(index: Index) -> Plan {
                 .find(|q| q.0 == sentence)
                 .map_or(0, |q| q.1.len())
         };
-        for (&(a, sa, b, sb), &count) in &quote_overlaps {
-            let score = count as f64 / quote_len(a, sa).min(quote_len(b, sb)).max(1) as f64;
-            if score >= config.quote_threshold && count as usize >= config.min_quote_words {
-                let best = matches.entry((a, sa, b, sb)).or_insert(0.0);
-                *best = best.max(score as f32);
-            }
-        }
+        for_each_overlap(
+            kept_docs().flat_map(|(pos, signature)| {
+                signature
+                    .quotes
+                    .iter()
+                    .map(move |(k, words)| (pos as u32, *k, words.as_slice()))
+            }),
+            config.max_ngram_postings,
+            |(a, sa, b, sb), count| {
+                let score = count as f64 / quote_len(a, sa).min(quote_len(b, sb)).max(1) as f64;
+                if score >= config.quote_threshold && count as usize >= config.min_quote_words {
+                    let best = matches.entry((a, sa, b, sb)).or_insert(0.0);
+                    *best = best.max(score as f32);
+                }
+            },
+        );
         let mut per_sentence: BTreeMap<(u32, u32), BTreeMap<u32, f32>> = BTreeMap::new();
         let mut pair_counts: BTreeMap<(u32, u32), (HashSet<u32>, HashSet<u32>)> = BTreeMap::new();
         for (&(a, sa, b, sb), &score) in &matches {
@@ -739,38 +739,41 @@ fn shift(span: Span, removed: &[(usize, usize)]) -> Option<Span> {
     Some(Span::new(span.start - delta, span.end - delta))
 }
 
-/// For items `(document, sentence, sorted hashes)`, how many hashes each pair of sentences of
-/// different documents shares. Hashes held by more than `max_postings` sentences are too
-/// common to count.
-fn overlap_counts<'a>(
+/// For items `(document, sentence, sorted hashes)`, calls `found` with each pair of sentences
+/// of different documents (earlier document first) and how many hashes they share. Hashes held
+/// by more than `max_postings` sentences are too common to count. Pairs are counted one
+/// sentence at a time, so memory holds the postings and one sentence's counts, never every
+/// pair of the corpus.
+fn for_each_overlap<'a>(
     items: impl Iterator<Item = (u32, u32, &'a [u32])>,
     max_postings: usize,
-) -> HashMap<(u32, u32, u32, u32), u32> {
+    mut found: impl FnMut((u32, u32, u32, u32), u32),
+) {
+    let items: Vec<(u32, u32, &'a [u32])> = items.collect();
     let mut postings: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
-    for (pos, sentence, hashes) in items {
+    for &(pos, sentence, hashes) in &items {
         for &hash in hashes {
             postings.entry(hash).or_default().push((pos, sentence));
         }
     }
-    let mut overlaps: HashMap<(u32, u32, u32, u32), u32> = HashMap::new();
-    for list in postings.values() {
-        if list.len() < 2 || list.len() > max_postings {
-            continue;
-        }
-        for i in 0..list.len() {
-            for j in i + 1..list.len() {
-                let (x, y) = (list[i], list[j]);
-                if x.0 == y.0 {
-                    continue;
-                }
-                let key = if x.0 < y.0 {
-                    (x.0, x.1, y.0, y.1)
-                } else {
-                    (y.0, y.1, x.0, x.1)
-                };
-                *overlaps.entry(key).or_default() += 1;
+    let mut counts: HashMap<(u32, u32), u32> = HashMap::new();
+    for &(pos, sentence, hashes) in &items {
+        counts.clear();
+        for hash in hashes {
+            let Some(list) = postings.get(hash) else {
+                continue;
+            };
+            if list.len() < 2 || list.len() > max_postings {
+                continue;
+            }
+            for &other in list.iter().filter(|other| other.0 > pos) {
+                *counts.entry(other).or_default() += 1;
             }
         }
+        let mut pairs: Vec<((u32, u32), u32)> = counts.iter().map(|(&k, &v)| (k, v)).collect();
+        pairs.sort_unstable();
+        for ((other_pos, other_sentence), count) in pairs {
+            found((pos, sentence, other_pos, other_sentence), count);
+        }
     }
-    overlaps
 }
