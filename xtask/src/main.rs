@@ -5,6 +5,7 @@
 //!   every stage's output.
 //! - `bless [--check]`: regenerate the insta snapshots and list the ones that changed; with
 //!   `--check`, fail on any stale snapshot instead.
+//! - `eval cleaneval`: clean scored against CleanEval's gold text.
 //! - `bench`: the benchmark harness (not written yet).
 //!
 //! It has no dependencies beyond anyhow, so it builds in a second.
@@ -14,12 +15,18 @@ use std::process::Command;
 
 use anyhow::{Context as _, bail};
 
+mod eval;
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = repo_root();
     match args.first().map(String::as_str) {
         Some("run") => run(&root, &args[1..]),
         Some("bless") => bless(&root, &args[1..]),
+        Some("eval") => match args.get(1).map(String::as_str) {
+            Some("cleaneval") => eval::cleaneval(&root, &args[2..]),
+            _ => bail!("usage: cargo xtask eval cleaneval [--corpus DIR]"),
+        },
         Some("bench") => bail!(
             "`cargo xtask bench` is not written yet: the harness and its peers come with the performance issue"
         ),
@@ -38,6 +45,9 @@ cargo xtask run [--input PATH] [--out DIR] [--release] [-- CHAFF-RUN-ARGS…]
 cargo xtask bless [--check]
     Regenerate the insta snapshots, then list the snapshot files that changed.
     --check: fail if any snapshot is stale, with the command to fix it.
+cargo xtask eval cleaneval [--corpus DIR]
+    Clean's word-level precision, recall and F1 on CleanEval (../shared/corpora), with the
+    no-cleaning baseline.
 cargo xtask bench
     The benchmark harness (not written yet).
 ";
@@ -48,7 +58,7 @@ fn repo_root() -> PathBuf {
     manifest.parent().unwrap_or(manifest).to_path_buf()
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
 }
 
