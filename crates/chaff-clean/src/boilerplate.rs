@@ -112,7 +112,11 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
     let mut claimed: Vec<Option<&'static str>> = vec![None; n];
     let non_blank: Vec<usize> = (0..n).filter(|&i| !lines[i].is_blank()).collect();
     let n_non_blank = non_blank.len();
-    let position = |i: usize| non_blank.iter().position(|&k| k == i).unwrap_or(0);
+    // The position of each line among the non-blank ones (lines are visited in order).
+    let mut position_of = vec![0usize; n];
+    for (at, &i) in non_blank.iter().enumerate() {
+        position_of[i] = at;
+    }
 
     // Block rules first: they claim runs of lines.
     if enabled("social_embed") {
@@ -162,7 +166,7 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
         let lower = line.lower.as_str();
         let bare_line = bare(lower);
         let short = line.n_words <= 12;
-        let at = position(i);
+        let at = position_of[i];
         let near_end = at + 3 >= n_non_blank;
         let near_start = at < 3;
         let rule: Option<&'static str> = if enabled("button_label")
@@ -193,10 +197,11 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
         {
             Some("cookie_notice")
         } else if enabled("policy_line")
-            && (lists
-                .policy_phrases
-                .iter()
-                .any(|p| lower.contains(p.as_str()))
+            && (line.n_words <= 200
+                && lists
+                    .policy_phrases
+                    .iter()
+                    .any(|p| lower.contains(p.as_str()))
                 && (line.n_words <= 12
                     || !ends_sentence(line.text)
                     || lower.contains("lorem ipsum"))
@@ -210,9 +215,12 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
         {
             Some("image_credit")
         } else if enabled("byline_timestamp")
-            && (timestamp.is_match(line.text)
-                || (byline.is_match(line.text) && line.n_words <= 12)
-                || (name.is_match(line.text)
+            && line.n_words <= 12
+            && (line.text.bytes().any(|b| b.is_ascii_digit()) && timestamp.is_match(line.text)
+                || (lower.starts_with("by ") && byline.is_match(line.text))
+                || ((near_end || near_start)
+                    && line.n_words <= 5
+                    && name.is_match(line.text)
                     && line.text.chars().count() <= 40
                     && (near_end || near_start)
                     && neighbour_is(
@@ -486,10 +494,12 @@ fn related_links(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
         let heading = bare(lower);
         let is_heading =
             lists.related_headings.iter().any(|h| h == heading) && lines[i].n_words <= 5;
-        let inline = lists
-            .related_headings
-            .iter()
-            .any(|h| lower.starts_with(&format!("{h}:")) && lines[i].n_words <= 25);
+        let inline = lines[i].n_words <= 25
+            && lists.related_headings.iter().any(|h| {
+                lower
+                    .strip_prefix(h.as_str())
+                    .is_some_and(|rest| rest.starts_with(':'))
+            });
         if inline {
             claimed[i] = Some("related_links");
         }
