@@ -10,7 +10,8 @@ use chaff_record::{Record, RecordStage, Source, offsets};
 fn sentences_of_the_cleaned_seeds() {
     insta::glob!("../../fixtures/seeds", "*.txt", |path| {
         let text = std::fs::read_to_string(path).unwrap().replace("\r\n", "\n");
-        let record = chaff_clean::Config::default().apply(Record::new("seed", text, Source::default()));
+        let record =
+            chaff_clean::Config::default().apply(Record::new("seed", text, Source::default()));
         let record = chaff_segment::Config::default().apply(record);
         let paragraphs = &record.spans["paragraphs"];
         let mut rendered = String::new();

@@ -222,7 +222,6 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
                     && line.n_words <= 5
                     && name.is_match(line.text)
                     && line.text.chars().count() <= 40
-                    && (near_end || near_start)
                     && neighbour_is(
                         &lines,
                         &non_blank,
