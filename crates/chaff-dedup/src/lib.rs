@@ -140,6 +140,9 @@ pub struct Signature {
     minhash: Vec<u32>,
     paragraphs: Vec<(u64, u32)>,
     sentences: Vec<Vec<u32>>,
+    /// The paragraph each sentence stands in, so that sentences of cut paragraphs are not
+    /// annotated as shared.
+    sentence_paragraphs: Vec<u32>,
     quotes: Vec<(u32, Vec<u32>)>,
 }
 
@@ -154,6 +157,7 @@ impl Signature {
                 .iter()
                 .map(|s| s.len() * 4 + std::mem::size_of::<Vec<u32>>())
                 .sum::<usize>()
+            + self.sentence_paragraphs.len() * 4
             + self
                 .quotes
                 .iter()
@@ -206,9 +210,20 @@ fn signature_with(config: &Config, permutations: &Permutations, record: &Record)
         }
     }
     let mut sentences = Vec::new();
+    let mut sentence_paragraphs = Vec::new();
     let mut quotes = Vec::new();
     if config.shared_sentences {
         let spans = tokens::spans_or(record, "sentences", tokens::fallback_sentences);
+        let paragraph_spans = tokens::spans_or(record, "paragraphs", tokens::fallback_paragraphs);
+        let mut paragraph = 0usize;
+        for span in &spans {
+            while paragraph + 1 < paragraph_spans.len()
+                && paragraph_spans[paragraph].end <= span.start
+            {
+                paragraph += 1;
+            }
+            sentence_paragraphs.push(paragraph as u32);
+        }
         let mut cursor = ByteCursor::new(text);
         let mut word_at = 0;
         for span in spans {
@@ -243,6 +258,7 @@ fn signature_with(config: &Config, permutations: &Permutations, record: &Record)
         minhash,
         paragraphs,
         sentences,
+        sentence_paragraphs,
         quotes,
     }
 }

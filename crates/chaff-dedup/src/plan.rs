@@ -395,12 +395,22 @@ pub(crate) fn build(index: Index) -> Plan {
                 .filter(|(pos, _)| kept(*pos, &verdicts))
         };
         let mut matches: BTreeMap<(u32, u32, u32, u32), f32> = BTreeMap::new();
+        // A sentence in a paragraph that is cut is no longer in the document: leave it out.
+        let in_cut = |pos: usize, sentence: u32| {
+            let paragraph = signatures[pos]
+                .sentence_paragraphs
+                .get(sentence as usize)
+                .copied();
+            cuts.get(&(pos as u32))
+                .is_some_and(|c| c.iter().any(|cut| Some(cut.paragraph) == paragraph))
+        };
         for_each_overlap(
             kept_docs().flat_map(|(pos, signature)| {
                 signature
                     .sentences
                     .iter()
                     .enumerate()
+                    .filter(move |(k, _)| !in_cut(pos, *k as u32))
                     .map(move |(k, grams)| (pos as u32, k as u32, grams.as_slice()))
             }),
             config.max_ngram_postings,
@@ -426,6 +436,7 @@ pub(crate) fn build(index: Index) -> Plan {
                 signature
                     .quotes
                     .iter()
+                    .filter(move |(k, _)| !in_cut(pos, *k))
                     .map(move |(k, words)| (pos as u32, *k, words.as_slice()))
             }),
             config.max_ngram_postings,
