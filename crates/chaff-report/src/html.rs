@@ -124,13 +124,89 @@ pub(crate) fn render(report: &Report) -> String {
         let _ = write!(out, "</ul>");
     }
 
-    if !report.run.dedup.is_null() {
-        let pretty = serde_json::to_string_pretty(&report.run.dedup).unwrap_or_default();
-        let _ = write!(
-            out,
-            "<h2>Dedup</h2><pre id=\"dedup\">{}</pre>",
-            encode_text(&pretty)
-        );
+    if let Some(view) = crate::dedup_view::DedupView::read(&report.run.dedup) {
+        let _ = write!(out, "<h2>Dedup</h2><table id=\"dedup\">");
+        for (label, value) in &view.figures {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
+                encode_text(label),
+                encode_text(value)
+            );
+        }
+        let _ = write!(out, "</table>");
+        if !view.clusters.is_empty() {
+            let _ = write!(out, "<h3>Duplicate clusters</h3><ul id=\"clusters\">");
+            for cluster in &view.clusters {
+                let _ = write!(
+                    out,
+                    "<li>kept <code>{}</code><ul>",
+                    encode_text(&cluster.representative)
+                );
+                for member in &cluster.members {
+                    let _ = write!(
+                        out,
+                        "<li>dropped <code>{}</code> ({}, similarity {:.3})</li>",
+                        encode_text(&member.id),
+                        encode_text(&member.method),
+                        member.similarity
+                    );
+                }
+                let _ = write!(out, "</ul></li>");
+            }
+            let _ = write!(out, "</ul>");
+        }
+        if view.histogram.iter().any(|&n| n > 0) {
+            let widest = view.histogram.iter().copied().max().unwrap_or(1).max(1);
+            let _ = write!(
+                out,
+                "<h3>Similarity of candidate pairs (threshold {:.2})</h3><table id=\"histogram\">",
+                view.threshold
+            );
+            for (bin, &n) in view.histogram.iter().enumerate() {
+                let low = bin as f64 / view.histogram.len() as f64;
+                let width = n * 200 / widest;
+                let _ = write!(
+                    out,
+                    "<tr><td>{low:.2}</td><td class=\"n\">{n}</td><td><span class=\"bar\" style=\"width:{width}px\"></span></td></tr>"
+                );
+            }
+            let _ = write!(out, "</table>");
+        }
+        let (docs, cells) = view.matrix();
+        if !docs.is_empty() {
+            let widest = cells.iter().flatten().copied().max().unwrap_or(1).max(1);
+            let _ = write!(
+                out,
+                "<h3>Who shares sentences with whom</h3><table id=\"shared-matrix\"><tr><th></th>"
+            );
+            for (k, _) in docs.iter().enumerate() {
+                let _ = write!(out, "<th>{}</th>", k + 1);
+            }
+            let _ = write!(out, "</tr>");
+            for (i, doc) in docs.iter().enumerate() {
+                let _ = write!(
+                    out,
+                    "<tr><th>{} <code>{}</code></th>",
+                    i + 1,
+                    encode_text(doc)
+                );
+                for &n in &cells[i] {
+                    let alpha = if n == 0 {
+                        0.0
+                    } else {
+                        0.15 + 0.85 * n as f64 / widest as f64
+                    };
+                    let _ = write!(
+                        out,
+                        "<td class=\"n\" style=\"background:rgba(200,80,40,{alpha:.2})\">{}</td>",
+                        if n == 0 { String::new() } else { n.to_string() }
+                    );
+                }
+                let _ = write!(out, "</tr>");
+            }
+            let _ = write!(out, "</table>");
+        }
     }
 
     let run = &report.run;

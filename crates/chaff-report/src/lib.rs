@@ -28,6 +28,7 @@
 //! assert!(report.to_markdown().contains("| kept | 1 |"));
 //! ```
 
+mod dedup_view;
 mod html;
 mod markdown;
 

@@ -125,14 +125,58 @@ pub(crate) fn render(report: &Report) -> String {
         let _ = writeln!(out);
     }
 
-    if !report.run.dedup.is_null() {
-        let _ = writeln!(out, "## Dedup summary\n\n```json");
-        let _ = writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&report.run.dedup).unwrap_or_default()
-        );
-        let _ = writeln!(out, "```\n");
+    if let Some(view) = crate::dedup_view::DedupView::read(&report.run.dedup) {
+        let _ = writeln!(out, "## Dedup\n\n| figure | value |\n|---|---:|");
+        for (label, value) in &view.figures {
+            let _ = writeln!(out, "| {label} | {value} |");
+        }
+        let _ = writeln!(out);
+        if !view.clusters.is_empty() {
+            let _ = writeln!(out, "### Duplicate clusters\n");
+            for cluster in &view.clusters {
+                let _ = writeln!(out, "- kept `{}`", cluster.representative);
+                for member in &cluster.members {
+                    let _ = writeln!(
+                        out,
+                        "  - dropped `{}` ({}, similarity {:.3})",
+                        member.id, member.method, member.similarity
+                    );
+                }
+            }
+            if view.n_clusters as usize > view.clusters.len() {
+                let _ = writeln!(
+                    out,
+                    "- … {} more clusters in `report.json`",
+                    view.n_clusters as usize - view.clusters.len()
+                );
+            }
+            let _ = writeln!(out);
+        }
+        if view.histogram.iter().any(|&n| n > 0) {
+            let _ = writeln!(
+                out,
+                "### Similarity of candidate pairs (threshold {:.2})\n\n```",
+                view.threshold
+            );
+            let widest = view.histogram.iter().copied().max().unwrap_or(1).max(1);
+            for (bin, &n) in view.histogram.iter().enumerate() {
+                let low = bin as f64 / view.histogram.len() as f64;
+                let bar = "#".repeat(((n * 40).div_ceil(widest)) as usize);
+                let _ = writeln!(out, "{low:.2} {n:>7} {bar}");
+            }
+            let _ = writeln!(out, "```\n");
+        }
+        if !view.shared.is_empty() {
+            let _ = writeln!(out, "### Who shares sentences with whom\n");
+            let _ = writeln!(
+                out,
+                "| document | document | shared sentences |\n|---|---|---:|"
+            );
+            for pair in view.shared.iter().take(crate::dedup_view::SHOWN) {
+                let _ = writeln!(out, "| `{}` | `{}` | {} |", pair.a, pair.b, pair.sentences);
+            }
+            let _ = writeln!(out);
+        }
     }
 
     if !report.run.warnings.is_empty() {
