@@ -337,20 +337,23 @@ pub use plan::{CandidatePair, ClusterSummary, Plan, Summary};
 
 /// Runs both passes over records held in memory: for tests and small corpora.
 pub fn dedup_all(config: &Config, records: Vec<Record>) -> (Vec<Record>, Summary) {
+    use rayon::prelude::*;
     let permutations = Permutations::new(config.bands * config.rows, config.seed);
+    // Signatures in parallel; `collect` keeps input order, so the index (and everything decided
+    // from it) is the same at any thread count.
+    let signatures: Vec<Option<Signature>> = records
+        .par_iter()
+        .map(|record| (!record.is_dropped()).then(|| signature_with(config, &permutations, record)))
+        .collect();
     let mut index = Index::new(config);
-    for (ordinal, record) in records.iter().enumerate() {
-        if !record.is_dropped() {
-            index.insert(
-                ordinal as u64,
-                &record.id,
-                signature_with(config, &permutations, record),
-            );
+    for (ordinal, (record, signature)) in records.iter().zip(signatures).enumerate() {
+        if let Some(signature) = signature {
+            index.insert(ordinal as u64, &record.id, signature);
         }
     }
     let plan = index.finish();
     let records = records
-        .into_iter()
+        .into_par_iter()
         .enumerate()
         .map(|(ordinal, record)| plan.apply(ordinal as u64, record))
         .collect();
