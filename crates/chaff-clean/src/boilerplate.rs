@@ -18,6 +18,7 @@ struct Lists {
     comment_form: Vec<String>,
     related_headings: Vec<String>,
     policy_phrases: Vec<String>,
+    cookie_context: Vec<String>,
 }
 
 fn read_list(text: &str) -> Vec<String> {
@@ -38,6 +39,7 @@ fn lists() -> &'static Lists {
         comment_form: read_list(include_str!("../data/comment_form.txt")),
         related_headings: read_list(include_str!("../data/related_headings.txt")),
         policy_phrases: read_list(include_str!("../data/policy_phrases.txt")),
+        cookie_context: read_list(include_str!("../data/cookie_context.txt")),
     })
 }
 
@@ -157,7 +159,6 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
     static SEPARATORS: OnceLock<Regex> = OnceLock::new();
     let separators = regex(&SEPARATORS, r"\s[|•»›·>]\s");
 
-    let mut seen_lines: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for i in 0..n {
         let line = &lines[i];
         if line.is_blank() || claimed[i].is_some() {
@@ -184,16 +185,10 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
         } else if enabled("cookie_notice")
             && lower.contains("cookie")
             && line.n_words <= 60
-            && [
-                "use",
-                "accept",
-                "consent",
-                "policy",
-                "browsing",
-                "experience",
-            ]
-            .iter()
-            .any(|w| lower.contains(w))
+            && lists
+                .cookie_context
+                .iter()
+                .any(|p| lower.contains(p.as_str()))
         {
             Some("cookie_notice")
         } else if enabled("policy_line")
@@ -253,11 +248,6 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
             && !ends_sentence(line.text)
         {
             Some("navigation")
-        } else if enabled("repeated_line")
-            && line.text.chars().count() >= 20
-            && !seen_lines.insert(line.text)
-        {
-            Some("repeated_line")
         } else {
             None
         };
@@ -291,6 +281,21 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
                     }
                 }
                 run.clear();
+            }
+        }
+    }
+
+    // Repeats last: a line is a repeat only of an earlier line that survives every other rule
+    // (a heading listed in a removed table of contents is not a repeat of the body's heading).
+    if enabled("repeated_line") {
+        let mut seen_lines: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for i in 0..n {
+            let line = &lines[i];
+            if line.is_blank() || claimed[i].is_some() || line.text.chars().count() < 20 {
+                continue;
+            }
+            if !seen_lines.insert(line.text) {
+                claimed[i] = Some("repeated_line");
             }
         }
     }

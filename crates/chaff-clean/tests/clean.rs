@@ -503,6 +503,10 @@ fn cases() -> Vec<Case> {
             "cookie_notice",
             "Girl Scouts sold cookies outside the town hall on Saturday.",
         ),
+        keep(
+            "cookie_notice",
+            "If nobody brings us a plate of chocolate chip cookies by Friday, we will use the oven ourselves, she said.",
+        ),
         tail(
             "policy_line",
             "Privacy Policy | Terms of Use",
@@ -687,6 +691,20 @@ fn every_rule_on_its_cases() {
         }
     }
     assert!(failures.is_empty(), "{failures}");
+}
+
+/// A heading listed in a table of contents that navigation removes is not a repeat: the body's
+/// heading stays.
+#[test]
+fn a_repeat_of_a_removed_line_is_kept() {
+    let text = "Contents\nCalculating the land tax\nWho pays the tax\nWhen it is due\n\nCalculating the land tax\nThe tax is worked out each year on the value of the land that you own on 31 December.";
+    let cleaned = clean_text(&Config::default(), text);
+    assert_eq!(
+        cleaned.text,
+        "Calculating the land tax\nThe tax is worked out each year on the value of the land that you own on 31 December."
+    );
+    let rules: Vec<&str> = cleaned.edits.iter().map(|e| e.rule.as_str()).collect();
+    assert_eq!(rules, ["navigation", "whitespace"]);
 }
 
 #[test]
