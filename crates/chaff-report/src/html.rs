@@ -11,7 +11,8 @@ const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;mar
 table{border-collapse:collapse;margin:.5rem 0;display:block;overflow-x:auto}\
 td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}td.n{text-align:right}\
 .bar{background:#4a7;height:.8rem;display:inline-block}.bad{color:#b00;font-weight:bold}\
-code{background:#f4f4f4;padding:0 .2rem}";
+code{background:#f4f4f4;padding:0 .2rem}\
+.text{white-space:pre-wrap}.s0{background:#eef4ff}.s1{background:#fff4e0}del{color:#a33}";
 
 /// Renders the page; `write!` into a `String` cannot fail, so its results are ignored.
 pub(crate) fn render(report: &Report) -> String {
@@ -206,6 +207,57 @@ pub(crate) fn render(report: &Report) -> String {
                 let _ = write!(out, "</tr>");
             }
             let _ = write!(out, "</table>");
+        }
+    }
+
+    if !report.documents.is_empty() {
+        let _ = write!(
+            out,
+            "<h2>Documents</h2><p>The first {} documents, sentences shaded in turn; below each, what the stages removed.</p>",
+            report.documents.len()
+        );
+        for doc in &report.documents {
+            let _ = write!(
+                out,
+                "<details class=\"doc\"><summary><code>{}</code>: {}</summary><p class=\"text\">",
+                encode_text(&doc.id),
+                encode_text(&doc.verdict)
+            );
+            let chars: Vec<(usize, char)> = doc.text.char_indices().collect();
+            let byte_at = |i: usize| chars.get(i).map_or(doc.text.len(), |c| c.0);
+            let mut at = 0usize;
+            for (k, span) in doc.sentences.iter().enumerate() {
+                if span.start < at || span.end > chars.len() {
+                    continue;
+                }
+                let _ = write!(
+                    out,
+                    "{}",
+                    encode_text(&doc.text[byte_at(at)..byte_at(span.start)])
+                );
+                let class = if k % 2 == 0 { "s0" } else { "s1" };
+                let _ = write!(
+                    out,
+                    "<span class=\"{class}\">{}</span>",
+                    encode_text(&doc.text[byte_at(span.start)..byte_at(span.end)])
+                );
+                at = span.end;
+            }
+            let _ = write!(out, "{}</p>", encode_text(&doc.text[byte_at(at)..]));
+            if !doc.removed.is_empty() {
+                let _ = write!(out, "<ul class=\"removed\">");
+                for (stage, rule, original) in &doc.removed {
+                    let _ = write!(
+                        out,
+                        "<li><code>{}/{}</code> <del>{}</del></li>",
+                        encode_text(stage),
+                        encode_text(rule),
+                        encode_text(original)
+                    );
+                }
+                let _ = write!(out, "</ul>");
+            }
+            let _ = write!(out, "</details>");
         }
     }
 

@@ -50,6 +50,9 @@ pub struct Config {
     pub example_chars: usize,
     /// Dropped documents listed by id in the report (the rest are counted). Default 200.
     pub listed_drops: usize,
+    /// Documents shown whole in the HTML (text with sentence boundaries, removals, verdict),
+    /// the first ones in input order. Default 20.
+    pub documents_shown: usize,
 }
 
 impl Default for Config {
@@ -58,6 +61,7 @@ impl Default for Config {
             examples_per_rule: 5,
             example_chars: 240,
             listed_drops: 200,
+            documents_shown: 20,
         }
     }
 }
@@ -141,6 +145,22 @@ pub struct Builder {
     totals: Totals,
     rules: BTreeMap<String, RuleFigures>,
     drops: Vec<DropEntry>,
+    documents: Vec<DocumentView>,
+}
+
+/// One document as the HTML shows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DocumentView {
+    /// The document.
+    pub id: String,
+    /// Its final text (cut to 20,000 characters).
+    pub text: String,
+    /// Sentence spans into `text` (code points).
+    pub sentences: Vec<chaff_record::Span>,
+    /// What the stages removed or rewrote: stage, rule, original text.
+    pub removed: Vec<(String, String, String)>,
+    /// The verdict: `kept`, or the stage and reason it was dropped for.
+    pub verdict: String,
 }
 
 /// Document totals of the run.
@@ -213,6 +233,7 @@ impl Builder {
             totals: Totals::default(),
             rules: BTreeMap::new(),
             drops: Vec::new(),
+            documents: Vec::new(),
         }
     }
 
@@ -220,6 +241,9 @@ impl Builder {
     /// examples.
     pub fn observe(&mut self, record: &Record) {
         self.totals.seen += 1;
+        if self.documents.len() < self.config.documents_shown {
+            self.documents.push(document_view(record));
+        }
         match &record.dropped {
             None => {
                 self.totals.kept += 1;
@@ -278,8 +302,49 @@ impl Builder {
             totals,
             rules: self.rules,
             drops: self.drops,
+            documents: self.documents,
             run: figures,
         }
+    }
+}
+
+const DOCUMENT_CHARS: usize = 20_000;
+
+fn document_view(record: &Record) -> DocumentView {
+    let text = cut(&record.text, DOCUMENT_CHARS);
+    let sentences = record
+        .spans
+        .get("sentences")
+        .map(|spans| {
+            spans
+                .iter()
+                .copied()
+                .filter(|s| s.end <= DOCUMENT_CHARS)
+                .collect()
+        })
+        .unwrap_or_default();
+    let removed = record
+        .edits
+        .iter()
+        .filter(|e| {
+            !e.original.trim().is_empty() && e.rule != "whitespace" && e.rule != "hard_wrap"
+        })
+        .take(50)
+        .map(|e| (e.stage.clone(), e.rule.clone(), cut(&e.original, 400)))
+        .collect();
+    let verdict = match &record.dropped {
+        None => "kept".to_owned(),
+        Some(d) => match record.dedup.as_ref().and_then(|d| d.duplicate_of.as_ref()) {
+            Some(of) => format!("dropped by {}: {} of {of}", d.stage, d.reason),
+            None => format!("dropped by {}: {}", d.stage, d.reason),
+        },
+    };
+    DocumentView {
+        id: record.id.clone(),
+        text,
+        sentences,
+        removed,
+        verdict,
     }
 }
 
@@ -301,6 +366,8 @@ pub struct Report {
     pub rules: BTreeMap<String, RuleFigures>,
     /// Dropped documents, up to the configured number.
     pub drops: Vec<DropEntry>,
+    /// The first documents, shown whole in the HTML.
+    pub documents: Vec<DocumentView>,
     /// The run's own figures.
     pub run: RunFigures,
 }
