@@ -33,6 +33,7 @@
 //! assert_eq!(summary.n_exact_duplicates, 1);
 //! ```
 
+mod error;
 mod minhash;
 mod tokens;
 mod union_find;
@@ -40,6 +41,7 @@ mod union_find;
 use chaff_record::{Record, offsets::ByteCursor};
 use serde::{Deserialize, Serialize};
 
+pub use error::Error;
 pub use minhash::{Permutations, band_hash, candidate_probability, estimated_jaccard};
 pub use union_find::UnionFind;
 
@@ -122,6 +124,51 @@ impl Default for Config {
     }
 }
 
+/// The most hashes a signature may have (`bands × rows`).
+pub const MAX_HASHES: usize = 4096;
+
+impl Config {
+    /// Checks that every value is in its range: `bands × rows` in `1..=MAX_HASHES` when `near`
+    /// is on, `shingle_words` and `sentence_ngram` at least 1, thresholds in `[0, 1]`. The stage
+    /// runs with any configuration without panicking (a near-duplicate pass without hashes
+    /// finds nothing), but a pipeline should refuse one that fails here.
+    pub fn validate(&self) -> Result<(), Error> {
+        let invalid = |key: &'static str, reason: String| Err(Error::InvalidConfig { key, reason });
+        let n_hashes = self.bands.checked_mul(self.rows);
+        if self.near && !n_hashes.is_some_and(|n| (1..=MAX_HASHES).contains(&n)) {
+            return invalid(
+                "bands",
+                format!(
+                    "× rows must be between 1 and {MAX_HASHES}, not {} × {}",
+                    self.bands, self.rows
+                ),
+            );
+        }
+        if self.shingle_words == 0 {
+            return invalid("shingle_words", "must be at least 1".to_owned());
+        }
+        if self.sentence_ngram == 0 {
+            return invalid("sentence_ngram", "must be at least 1".to_owned());
+        }
+        for (key, value) in [
+            ("threshold", self.threshold),
+            ("sentence_threshold", self.sentence_threshold),
+            ("quote_threshold", self.quote_threshold),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return invalid(key, format!("must be between 0 and 1, not {value}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Hashes in a signature: `bands × rows`, capped at [`MAX_HASHES`] so that a configuration
+/// that was not validated cannot exhaust memory.
+fn n_hashes(config: &Config) -> usize {
+    config.bands.saturating_mul(config.rows).min(MAX_HASHES)
+}
+
 /// Which member of a near-duplicate cluster is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -168,7 +215,7 @@ impl Signature {
 
 /// Computes a record's signature. Pure: run it in parallel.
 pub fn signature(config: &Config, record: &Record) -> Signature {
-    let permutations = Permutations::new(config.bands * config.rows, config.seed);
+    let permutations = Permutations::new(n_hashes(config), config.seed);
     signature_with(config, &permutations, record)
 }
 
@@ -338,7 +385,7 @@ pub use plan::{CandidatePair, ClusterSummary, Plan, Summary};
 /// Runs both passes over records held in memory: for tests and small corpora.
 pub fn dedup_all(config: &Config, records: Vec<Record>) -> (Vec<Record>, Summary) {
     use rayon::prelude::*;
-    let permutations = Permutations::new(config.bands * config.rows, config.seed);
+    let permutations = Permutations::new(n_hashes(config), config.seed);
     // Signatures in parallel; `collect` keeps input order, so the index (and everything decided
     // from it) is the same at any thread count.
     let signatures: Vec<Option<Signature>> = records

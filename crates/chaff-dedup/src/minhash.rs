@@ -94,8 +94,11 @@ pub fn estimated_jaccard(a: &[u32], b: &[u32]) -> f64 {
 
 /// The hash of band `band` (rows `band*rows .. (band+1)*rows`) of a signature.
 pub fn band_hash(signature: &[u32], band: usize, rows: usize) -> u64 {
-    let start = band * rows;
-    let end = (start + rows).min(signature.len());
+    let end = band
+        .saturating_add(1)
+        .saturating_mul(rows)
+        .min(signature.len());
+    let start = band.saturating_mul(rows).min(end);
     let mut bytes = Vec::with_capacity((end - start) * 4 + 2);
     bytes.extend_from_slice(&(band as u16).to_le_bytes());
     for value in &signature[start..end] {

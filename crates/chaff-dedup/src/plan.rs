@@ -209,7 +209,10 @@ pub(crate) fn build(index: Index) -> Plan {
     if config.near && config.bands > 0 && config.rows > 0 {
         let mut compared: HashSet<(u32, u32)> = HashSet::new();
         let mut buckets: Vec<(u64, u32)> = Vec::with_capacity(alive.len());
-        for band in 0..config.bands {
+        // Only whole bands inside the signature (a configuration that was not validated may
+        // ask for more hashes than the signature holds).
+        let n_bands = config.bands.min(crate::n_hashes(&config) / config.rows);
+        for band in 0..n_bands {
             buckets.clear();
             buckets.extend(alive.iter().map(|&pos| {
                 (
