@@ -96,10 +96,24 @@ impl AtomicJsonl {
             .map_err(|err| err.into_error())
             .with_context(|| format!("cannot write {}", self.path.display()))?;
         file.as_file().sync_data().ok();
+        readable_by_all(&file);
         file.persist(&self.path)
             .with_context(|| format!("cannot rename into {}", self.path.display()))?;
         Ok(())
     }
+}
+
+/// Temporary files are created private (0600); outputs get the usual 0644 before the rename.
+fn readable_by_all(file: &NamedTempFile) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = file
+            .as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    #[cfg(not(unix))]
+    let _ = file;
 }
 
 /// Writes `contents` to `path` through a temporary file and a rename.
@@ -109,6 +123,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create a file in {}", dir.display()))?;
     file.write_all(contents)
         .with_context(|| format!("cannot write {}", path.display()))?;
+    readable_by_all(&file);
     file.persist(path)
         .with_context(|| format!("cannot rename into {}", path.display()))?;
     Ok(())
