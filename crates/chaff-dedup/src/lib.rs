@@ -42,7 +42,9 @@ use chaff_record::{Record, offsets::ByteCursor};
 use serde::{Deserialize, Serialize};
 
 pub use error::Error;
-pub use minhash::{Permutations, band_hash, candidate_probability, estimated_jaccard};
+pub use minhash::{
+    Permutations, band_hash, candidate_probability, estimated_jaccard, exact_jaccard,
+};
 pub use union_find::UnionFind;
 
 /// Configuration of dedup; every field has a documented default.
@@ -70,6 +72,11 @@ pub struct Config {
     /// the bucket's first member only), so one huge bucket cannot make the work quadratic.
     /// Default 64.
     pub max_bucket_pairs: usize,
+    /// Also keep each document's set of shingle hashes, and verify candidates by their exact
+    /// Jaccard similarity on those sets instead of the MinHash estimate (the estimate is still
+    /// written to the audit file). Costs 8 bytes per distinct shingle in the index. Default
+    /// false.
+    pub exact_jaccard: bool,
     /// Remove paragraphs repeated across documents. Default true.
     pub paragraphs: bool,
     /// A repeated paragraph at least this long (characters) is removed from every document
@@ -110,6 +117,7 @@ impl Default for Config {
             threshold: 0.8,
             keep: KeepPolicy::Earliest,
             max_bucket_pairs: 64,
+            exact_jaccard: false,
             paragraphs: true,
             min_paragraph_chars: 100,
             boilerplate_min_docs: 5,
@@ -185,6 +193,8 @@ pub struct Signature {
     exact: u64,
     n_chars: u32,
     minhash: Vec<u32>,
+    /// The sorted, distinct shingle hashes, kept only when `exact_jaccard` is asked for.
+    shingles: Vec<u64>,
     paragraphs: Vec<(u64, u32)>,
     sentences: Vec<Vec<u32>>,
     /// The paragraph each sentence stands in, so that sentences of cut paragraphs are not
@@ -198,6 +208,7 @@ impl Signature {
     pub fn bytes(&self) -> usize {
         std::mem::size_of::<Signature>()
             + self.minhash.len() * 4
+            + self.shingles.len() * 8
             + self.paragraphs.len() * 16
             + self
                 .sentences
@@ -228,10 +239,19 @@ fn signature_with(config: &Config, permutations: &Permutations, record: &Record)
     } else {
         0
     };
-    let minhash = if config.near {
-        permutations.signature(&tokens::shingles(&hashes, config.shingle_words))
+    let (minhash, shingles) = if config.near {
+        let mut shingles = tokens::shingles(&hashes, config.shingle_words);
+        let minhash = permutations.signature(&shingles);
+        if config.exact_jaccard {
+            shingles.sort_unstable();
+            shingles.dedup();
+            shingles.shrink_to_fit();
+        } else {
+            shingles = Vec::new();
+        }
+        (minhash, shingles)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let text = record.text.as_str();
     let mut paragraphs = Vec::new();
@@ -303,6 +323,7 @@ fn signature_with(config: &Config, permutations: &Permutations, record: &Record)
         exact,
         n_chars: chaff_record::offsets::char_len(text).min(u32::MAX as usize) as u32,
         minhash,
+        shingles,
         paragraphs,
         sentences,
         sentence_paragraphs,

@@ -92,6 +92,28 @@ pub fn estimated_jaccard(a: &[u32], b: &[u32]) -> f64 {
     equal as f64 / a.len() as f64
 }
 
+/// The Jaccard similarity of two sorted sets without repeats: shared over all.
+pub fn exact_jaccard(a: &[u64], b: &[u64]) -> f64 {
+    let (mut i, mut j, mut shared) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = a.len() + b.len() - shared;
+    if union == 0 {
+        0.0
+    } else {
+        shared as f64 / union as f64
+    }
+}
+
 /// The hash of band `band` (rows `band*rows .. (band+1)*rows`) of a signature.
 pub fn band_hash(signature: &[u32], band: usize, rows: usize) -> u64 {
     let end = band

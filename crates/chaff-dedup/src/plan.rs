@@ -8,7 +8,7 @@ use chaff_record::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::minhash::{band_hash, estimated_jaccard};
+use crate::minhash::{band_hash, estimated_jaccard, exact_jaccard};
 use crate::{Config, Index, KeepPolicy, UnionFind, tokens};
 
 /// What dedup decided about one indexed document.
@@ -39,6 +39,10 @@ pub struct CandidatePair {
     pub band: u32,
     /// Jaccard similarity estimated from the full signatures.
     pub estimated_jaccard: f64,
+    /// Jaccard similarity of the shingle sets, when `exact_jaccard` is on (then it, not the
+    /// estimate, decides).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exact_jaccard: Option<f64>,
     /// Whether the pair reached the threshold and was joined.
     pub accepted: bool,
 }
@@ -233,10 +237,17 @@ pub(crate) fn build(index: Index) -> Plan {
                         if !compared.insert((a, b)) {
                             continue;
                         }
-                        let similarity = estimated_jaccard(
+                        let estimate = estimated_jaccard(
                             &signatures[a as usize].minhash,
                             &signatures[b as usize].minhash,
                         );
+                        let exact = config.exact_jaccard.then(|| {
+                            exact_jaccard(
+                                &signatures[a as usize].shingles,
+                                &signatures[b as usize].shingles,
+                            )
+                        });
+                        let similarity = exact.unwrap_or(estimate);
                         let accepted = similarity >= config.threshold;
                         let bin = ((similarity * 20.0) as usize).min(19);
                         summary.similarity_histogram[bin] += 1;
@@ -250,7 +261,8 @@ pub(crate) fn build(index: Index) -> Plan {
                             a: ids[a as usize].clone(),
                             b: ids[b as usize].clone(),
                             band: band as u32,
-                            estimated_jaccard: similarity,
+                            estimated_jaccard: round(estimate),
+                            exact_jaccard: exact.map(round),
                             accepted,
                         });
                     }
@@ -275,10 +287,15 @@ pub(crate) fn build(index: Index) -> Plan {
         };
         let mut verified = Vec::new();
         for &pos in members.iter().filter(|&&p| p != representative) {
-            let similarity = estimated_jaccard(
-                &signatures[pos as usize].minhash,
-                &signatures[representative as usize].minhash,
+            let (member, kept) = (
+                &signatures[pos as usize],
+                &signatures[representative as usize],
             );
+            let similarity = if config.exact_jaccard {
+                exact_jaccard(&member.shingles, &kept.shingles)
+            } else {
+                estimated_jaccard(&member.minhash, &kept.minhash)
+            };
             if similarity >= config.threshold {
                 verified.push((pos, similarity));
             } else {
