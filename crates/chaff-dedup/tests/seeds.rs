@@ -87,6 +87,10 @@ fn raw_seeds_verdicts_and_shared_sentences() {
         .map(|r| &r.id[..3])
         .collect();
     assert_eq!(dropped, ["001"], "only the re-wrapped copy of 000 goes");
+    // FIXME: on raw text 000 still carries a 160-word appeal to readers that 001 lacks, so the
+    // exact 5-gram Jaccard of the pair is 0.7205; the MinHash estimate at the default seed is
+    // 0.8036 and joins them. After clean removes the appeal the two are exact copies (see the
+    // e2e package). With `exact_jaccard = true` the raw pair is, rightly, not joined.
     let verdict = records[1].dedup.as_ref().unwrap();
     assert_eq!(
         verdict.duplicate_of.as_deref(),
