@@ -20,18 +20,40 @@
 //!
 //! # Example
 //!
+//! Two passes over the same JSON lines: signatures into the index, then the plan applied to
+//! each record in the same order.
+//!
 //! ```
-//! use chaff_record::{Record, Source};
-//! let text = "The two ministers met in the eastern city on Wednesday to discuss the war.";
-//! let records = vec![
-//!     Record::new("a", text, Source::default()),
-//!     Record::new("b", text.to_uppercase(), Source::default()),
-//! ];
-//! let (records, summary) = chaff_dedup::dedup_all(&chaff_dedup::Config::default(), records);
-//! assert!(!records[0].is_dropped());
-//! assert_eq!(records[1].dedup.as_ref().unwrap().duplicate_of.as_deref(), Some("a"));
-//! assert_eq!(summary.n_exact_duplicates, 1);
+//! use chaff_record::{JsonlWriter, ReadOptions, RecordReader};
+//!
+//! let input = concat!(
+//!     r#"{"id":"a","text":"The two ministers met in the eastern city on Wednesday to discuss the war.","source":{"path":"a"},"schema_version":1}"#, "\n",
+//!     r#"{"id":"b","text":"THE TWO MINISTERS MET IN THE EASTERN CITY ON WEDNESDAY TO DISCUSS THE WAR.","source":{"path":"b"},"schema_version":1}"#, "\n",
+//! );
+//! let read = || RecordReader::new(input.as_bytes(), "input.jsonl", ReadOptions::default());
+//! let config = chaff_dedup::Config::default();
+//! config.validate()?;
+//!
+//! // Pass 1: signatures (pure; compute them in parallel if you like), inserted in input order.
+//! let mut index = chaff_dedup::Index::new(&config);
+//! for (ordinal, record) in read().enumerate() {
+//!     let record = record?;
+//!     index.insert(ordinal as u64, &record.id, chaff_dedup::signature(&config, &record));
+//! }
+//! let plan = index.finish();
+//!
+//! // Pass 2: the same records through the plan, written out.
+//! let mut out = JsonlWriter::new(Vec::new());
+//! for (ordinal, record) in read().enumerate() {
+//!     out.write(&plan.apply(ordinal as u64, record?))?;
+//! }
+//! let written = String::from_utf8(out.finish()?)?;
+//! assert!(written.lines().nth(1).unwrap().contains(r#""duplicate_of":"a""#));
+//! assert_eq!(plan.summary().n_exact_duplicates, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! [`dedup_all`] does both passes over records held in memory.
 
 mod error;
 mod minhash;
