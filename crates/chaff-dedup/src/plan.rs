@@ -102,6 +102,9 @@ pub struct Summary {
     /// Documents joined to a cluster through others but not similar enough to its
     /// representative, and so split off and kept: the guard against giant transitive clusters.
     pub n_split_members: u64,
+    /// Clusters that union-find formed but whose members did not all verify against the
+    /// representative, and which were therefore split.
+    pub n_split_clusters: u64,
     /// The similarity threshold.
     pub threshold: f64,
     /// Estimated Jaccard of every candidate pair, in 20 bins of width 0.05 over [0, 1].
@@ -143,6 +146,11 @@ pub struct Plan {
 }
 
 const MAX_LISTED: usize = 1000;
+
+/// Rounds of regrouping the members split off a cluster (see `build`). 16 rounds bound the
+/// work on a giant cluster to 16 passes over its members while still recovering the few real
+/// clusters a chain usually strings together.
+const MAX_SPLIT_ROUNDS: usize = 16;
 
 pub(crate) fn build(index: Index) -> Plan {
     let Index {
@@ -272,49 +280,67 @@ pub(crate) fn build(index: Index) -> Plan {
         summary.n_candidate_pairs = candidates.len() as u64;
     }
 
-    // Clusters, each checked member by member against its representative.
+    // Clusters, each checked member by member against its representative. Union-find joins
+    // transitively, so a chain of pairs (or shared boilerplate) can join documents that are not
+    // alike; members that do not verify against the representative are split off, and the
+    // split-off members are grouped again around a representative of their own, for at most
+    // `MAX_SPLIT_ROUNDS` rounds (each round compares every remaining member once, so a giant
+    // cluster costs at most that many passes over its members); any still left are kept alone.
     let mut groups: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     for &pos in &alive {
         groups.entry(union_find.find(pos)).or_default().push(pos);
     }
     for members in groups.values().filter(|m| m.len() > 1) {
-        let representative = match config.keep {
-            KeepPolicy::Earliest => members[0],
-            KeepPolicy::Longest => *members
-                .iter()
-                .max_by_key(|&&pos| (signatures[pos as usize].n_chars, std::cmp::Reverse(pos)))
-                .unwrap_or(&members[0]),
-        };
-        let mut verified = Vec::new();
-        for &pos in members.iter().filter(|&&p| p != representative) {
-            let (member, kept) = (
-                &signatures[pos as usize],
-                &signatures[representative as usize],
-            );
-            let similarity = if config.exact_jaccard {
-                exact_jaccard(&member.shingles, &kept.shingles)
-            } else {
-                estimated_jaccard(&member.minhash, &kept.minhash)
+        let mut remaining: Vec<u32> = members.clone();
+        let mut round = 0;
+        while remaining.len() > 1 && round < MAX_SPLIT_ROUNDS {
+            round += 1;
+            let representative = match config.keep {
+                KeepPolicy::Earliest => remaining[0],
+                KeepPolicy::Longest => *remaining
+                    .iter()
+                    .max_by_key(|&&pos| (signatures[pos as usize].n_chars, std::cmp::Reverse(pos)))
+                    .unwrap_or(&remaining[0]),
             };
-            if similarity >= config.threshold {
-                verified.push((pos, similarity));
-            } else {
-                summary.n_split_members += 1;
+            let mut verified = Vec::new();
+            let mut rest = Vec::new();
+            for &pos in remaining.iter().filter(|&&p| p != representative) {
+                let (member, kept) = (
+                    &signatures[pos as usize],
+                    &signatures[representative as usize],
+                );
+                let similarity = if config.exact_jaccard {
+                    exact_jaccard(&member.shingles, &kept.shingles)
+                } else {
+                    estimated_jaccard(&member.minhash, &kept.minhash)
+                };
+                if similarity >= config.threshold {
+                    verified.push((pos, similarity));
+                } else {
+                    rest.push(pos);
+                }
             }
-        }
-        if verified.is_empty() {
-            continue;
-        }
-        let size = verified.len() as u32 + 1;
-        verdicts[representative as usize] = Verdict::Representative { size };
-        for (pos, similarity) in verified {
-            verdicts[pos as usize] = Verdict::Duplicate {
-                of: representative,
-                method: DedupMethod::Minhash,
-                similarity: similarity as f32,
-                cluster: representative,
-                size,
-            };
+            if round == 1 {
+                summary.n_split_members += rest.len() as u64;
+                if !rest.is_empty() {
+                    summary.n_split_clusters += 1;
+                }
+            }
+            remaining = rest;
+            if verified.is_empty() {
+                continue;
+            }
+            let size = verified.len() as u32 + 1;
+            verdicts[representative as usize] = Verdict::Representative { size };
+            for (pos, similarity) in verified {
+                verdicts[pos as usize] = Verdict::Duplicate {
+                    of: representative,
+                    method: DedupMethod::Minhash,
+                    similarity: similarity as f32,
+                    cluster: representative,
+                    size,
+                };
+            }
         }
     }
 
