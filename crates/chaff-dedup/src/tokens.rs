@@ -166,9 +166,51 @@ pub(crate) fn fallback_paragraphs(text: &str) -> Vec<Span> {
     spans
 }
 
-/// Sentences when segment has not run: each paragraph is one unit.
+/// Sentences when segment has not run: each fallback paragraph split after `.`, `!` or `?`
+/// (and any closing quotes or brackets after it) where white space and then an upper-case
+/// letter or an opening quote follow, unless the stop ends a single-letter initial (`U.S.`,
+/// `J. Smith`). A rough rule on purpose (`Mr. Smith` splits): chaff-segment does this properly.
 pub(crate) fn fallback_sentences(text: &str) -> Vec<Span> {
-    fallback_paragraphs(text)
+    let chars: Vec<char> = text.chars().collect();
+    let at = |i: usize| chars.get(i).copied().unwrap_or(' ');
+    let mut out = Vec::new();
+    for paragraph in fallback_paragraphs(text) {
+        let end_of_paragraph = paragraph.end.min(chars.len());
+        let mut start = paragraph.start;
+        let mut i = paragraph.start;
+        while i < end_of_paragraph {
+            let initial =
+                i >= 1 && at(i - 1).is_alphabetic() && (i < 2 || !at(i - 2).is_alphanumeric());
+            if matches!(at(i), '.' | '!' | '?') && !(at(i) == '.' && initial) {
+                let mut end = i + 1;
+                while end < end_of_paragraph && is_closing_mark(at(end)) {
+                    end += 1;
+                }
+                let mut next = end;
+                while next < end_of_paragraph && at(next).is_whitespace() {
+                    next += 1;
+                }
+                if next > end
+                    && next < end_of_paragraph
+                    && (at(next).is_uppercase() || is_opening_quote(at(next)))
+                {
+                    out.push(Span::new(start, end));
+                    start = next;
+                    i = next;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        if end_of_paragraph > start {
+            out.push(Span::new(start, end_of_paragraph));
+        }
+    }
+    out
+}
+
+fn is_closing_mark(c: char) -> bool {
+    is_closing_quote(c) || matches!(c, ')' | ']' | '’' | '\'')
 }
 
 fn stopwords() -> &'static std::collections::HashSet<u64> {
@@ -231,4 +273,25 @@ pub(crate) fn quoted_content_words(
     out.sort_unstable();
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fallback_sentences_split_at_stops_before_capitals() {
+        let text = "U.S. officials met J. Smith on Monday. \"It went well,\" he said! Was it? yes.\n\nA new paragraph (with a note.) Then more";
+        let sentences: Vec<&str> = fallback_sentences(text)
+            .into_iter()
+            .map(|span| chaff_record::offsets::slice(text, span).unwrap_or("?"))
+            .collect();
+        insta::assert_snapshot!(sentences.join("\n"), @r#"
+        U.S. officials met J. Smith on Monday.
+        "It went well," he said!
+        Was it? yes.
+        A new paragraph (with a note.)
+        Then more
+        "#);
+    }
 }
