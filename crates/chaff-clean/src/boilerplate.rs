@@ -12,13 +12,13 @@ use crate::doc::Replacement;
 
 struct Lists {
     appeal_openers: Vec<String>,
-    appeal_words: Vec<String>,
+    appeal_words: Phrases,
     button_labels: Vec<String>,
-    share_prompts: Vec<String>,
-    comment_form: Vec<String>,
+    share_prompts: Phrases,
+    comment_form: Phrases,
     related_headings: Vec<String>,
-    policy_phrases: Vec<String>,
-    cookie_context: Vec<String>,
+    policy_phrases: Phrases,
+    cookie_context: Phrases,
 }
 
 fn read_list(text: &str) -> Vec<String> {
@@ -29,17 +29,37 @@ fn read_list(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// A phrase list matched as one automaton (the regex crate runs a literal alternation as
+/// Aho-Corasick), so a line is scanned once, not once per phrase.
+struct Phrases(Regex);
+
+impl Phrases {
+    fn new(text: &str) -> Phrases {
+        let alternation: Vec<String> = read_list(text).iter().map(|p| regex::escape(p)).collect();
+        let pattern = format!("(?:{})", alternation.join("|"));
+        Phrases(
+            Regex::new(&pattern)
+                .unwrap_or_else(|err| panic!("built-in phrase list {pattern:?}: {err}")),
+        )
+    }
+
+    /// Whether the (lower-cased) text contains any phrase.
+    fn any_in(&self, lower: &str) -> bool {
+        self.0.is_match(lower)
+    }
+}
+
 fn lists() -> &'static Lists {
     static LISTS: OnceLock<Lists> = OnceLock::new();
     LISTS.get_or_init(|| Lists {
         appeal_openers: read_list(include_str!("../data/appeal_openers.txt")),
-        appeal_words: read_list(include_str!("../data/appeal_words.txt")),
+        appeal_words: Phrases::new(include_str!("../data/appeal_words.txt")),
         button_labels: read_list(include_str!("../data/button_labels.txt")),
-        share_prompts: read_list(include_str!("../data/share_prompts.txt")),
-        comment_form: read_list(include_str!("../data/comment_form.txt")),
+        share_prompts: Phrases::new(include_str!("../data/share_prompts.txt")),
+        comment_form: Phrases::new(include_str!("../data/comment_form.txt")),
         related_headings: read_list(include_str!("../data/related_headings.txt")),
-        policy_phrases: read_list(include_str!("../data/policy_phrases.txt")),
-        cookie_context: read_list(include_str!("../data/cookie_context.txt")),
+        policy_phrases: Phrases::new(include_str!("../data/policy_phrases.txt")),
+        cookie_context: Phrases::new(include_str!("../data/cookie_context.txt")),
     })
 }
 
@@ -93,12 +113,8 @@ fn ends_sentence(text: &str) -> bool {
         .is_some_and(|c| matches!(c, '.' | '!' | '?' | '…' | '。'))
 }
 
-fn count_appeal_words(lower: &str) -> usize {
-    lists()
-        .appeal_words
-        .iter()
-        .filter(|w| lower.contains(w.as_str()))
-        .count()
+fn has_appeal_word(lower: &str) -> bool {
+    lists().appeal_words.any_in(lower)
 }
 
 fn addresses_reader(lower: &str) -> bool {
@@ -174,29 +190,17 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
             && lists.button_labels.iter().any(|b| b == bare_line)
         {
             Some("button_label")
-        } else if enabled("share_prompt")
-            && short
-            && lists
-                .share_prompts
-                .iter()
-                .any(|p| lower.contains(p.as_str()))
-        {
+        } else if enabled("share_prompt") && short && lists.share_prompts.any_in(lower) {
             Some("share_prompt")
         } else if enabled("cookie_notice")
             && lower.contains("cookie")
             && line.n_words <= 60
-            && lists
-                .cookie_context
-                .iter()
-                .any(|p| lower.contains(p.as_str()))
+            && lists.cookie_context.any_in(lower)
         {
             Some("cookie_notice")
         } else if enabled("policy_line")
             && (line.n_words <= 200
-                && lists
-                    .policy_phrases
-                    .iter()
-                    .any(|p| lower.contains(p.as_str()))
+                && lists.policy_phrases.any_in(lower)
                 && (line.n_words <= 12
                     || !ends_sentence(line.text)
                     || lower.contains("lorem ipsum"))
@@ -228,7 +232,7 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
             Some("byline_timestamp")
         } else if enabled("appeal_line")
             && line.n_words <= 40
-            && count_appeal_words(lower) >= 1
+            && has_appeal_word(lower)
             && addresses_reader(lower)
             && [
                 "donat",
@@ -244,6 +248,7 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
             Some("appeal_line")
         } else if enabled("navigation")
             && line.n_words <= 25
+            && line.text.contains(['|', '•', '»', '›', '·', '>'])
             && separators.find_iter(line.text).count() >= 3
             && !ends_sentence(line.text)
         {
@@ -434,7 +439,7 @@ fn donation_appeal(lines: &[Line<'_>], non_blank: &[usize], claimed: &mut [Optio
             .iter()
             .filter(|&&k| {
                 let l = &lines[k].lower;
-                count_appeal_words(l) >= 1
+                has_appeal_word(l)
                     || lists.button_labels.iter().any(|b| b == bare(l))
                     || lists
                         .appeal_openers
@@ -446,7 +451,7 @@ fn donation_appeal(lines: &[Line<'_>], non_blank: &[usize], claimed: &mut [Optio
         // the appeal that closes the page.
         let article_after = rest
             .iter()
-            .any(|&k| lines[k].n_words >= 25 && count_appeal_words(&lines[k].lower) == 0);
+            .any(|&k| lines[k].n_words >= 25 && !has_appeal_word(&lines[k].lower));
         let mostly_appeal = if rest.len() <= 3 {
             n_appeal == rest.len()
         } else {
@@ -469,12 +474,7 @@ fn comment_form(lines: &[Line<'_>], non_blank: &[usize], claimed: &mut [Option<&
     let lists = lists();
     for (at, &i) in non_blank.iter().enumerate() {
         let lower = &lines[i].lower;
-        if lines[i].n_words > 40
-            || !lists
-                .comment_form
-                .iter()
-                .any(|p| lower.contains(p.as_str()))
-        {
+        if lines[i].n_words > 40 || !lists.comment_form.any_in(lower) {
             continue;
         }
         claimed[i] = Some("comment_form");
