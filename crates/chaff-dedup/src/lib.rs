@@ -248,8 +248,24 @@ impl Signature {
 
 /// Computes a record's signature. Pure: run it in parallel.
 pub fn signature(config: &Config, record: &Record) -> Signature {
-    let permutations = Permutations::new(n_hashes(config), config.seed);
-    signature_with(config, &permutations, record)
+    // The permutations depend only on the hash count and the seed: each thread keeps the last
+    // ones it drew instead of drawing them again for every document.
+    thread_local! {
+        static PERMUTATIONS: std::cell::RefCell<Option<(usize, u64, Permutations)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let n = n_hashes(config);
+    PERMUTATIONS.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if !matches!(&*cached, Some((cached_n, seed, _)) if *cached_n == n && *seed == config.seed)
+        {
+            *cached = Some((n, config.seed, Permutations::new(n, config.seed)));
+        }
+        match &*cached {
+            Some((_, _, permutations)) => signature_with(config, permutations, record),
+            None => signature_with(config, &Permutations::new(n, config.seed), record),
+        }
+    })
 }
 
 fn signature_with(config: &Config, permutations: &Permutations, record: &Record) -> Signature {

@@ -1,0 +1,65 @@
+//! Times `signature` and the whole stage (`dedup_all`) on a synthetic corpus of made-up words,
+//! at the thread count rayon picks. A rough figure for development; the real benchmark is
+//! `cargo xtask bench`. Run in release mode:
+//!
+//! `cargo run --release -p chaff-dedup --example signature_speed -- [n_docs] [words_per_doc]`
+#![allow(clippy::unwrap_used)]
+
+use std::time::Instant;
+
+use chaff_record::{Record, Source};
+use rayon::prelude::*;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let n_docs: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    let n_words: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(300);
+    // A vocabulary of 5,000 made-up words drawn with a fixed linear congruential stream.
+    let vocabulary: Vec<String> = (0..5000u64)
+        .map(|i| {
+            let mut x = i * 2_654_435_761 + 12_345;
+            (0..3 + (i % 6))
+                .map(|_| {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    (b'a' + ((x >> 33) % 26) as u8) as char
+                })
+                .collect()
+        })
+        .collect();
+    let mut state = 42u64;
+    let records: Vec<Record> = (0..n_docs)
+        .map(|d| {
+            let words: Vec<&str> = (0..n_words)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    vocabulary[((state >> 33) % 5000) as usize].as_str()
+                })
+                .collect();
+            Record::new(format!("d{d}"), words.join(" ") + ".", Source::default())
+        })
+        .collect();
+    let megabytes = records.iter().map(|r| r.text.len()).sum::<usize>() as f64 / 1e6;
+    let config = chaff_dedup::Config::default();
+    let started = Instant::now();
+    let signatures: Vec<_> = records
+        .par_iter()
+        .map(|record| chaff_dedup::signature(&config, record))
+        .collect();
+    let signing = started.elapsed().as_secs_f64();
+    drop(signatures);
+    let started = Instant::now();
+    let (_, summary) = chaff_dedup::dedup_all(&config, records);
+    let whole = started.elapsed().as_secs_f64();
+    println!(
+        "{n_docs} documents, {megabytes:.1} MB, {} threads: signatures {:.0} docs/s ({:.1} MB/s); \
+         whole stage {:.0} docs/s ({:.1} MB/s); index {:.0} bytes/doc",
+        rayon::current_num_threads(),
+        n_docs as f64 / signing,
+        megabytes / signing,
+        n_docs as f64 / whole,
+        megabytes / whole,
+        summary.index_bytes_per_doc
+    );
+}
