@@ -209,6 +209,10 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
             Some("policy_line")
         } else if enabled("image_credit")
             && line.n_words <= 20
+            // Every branch of the pattern needs one of these (a cheap test before the regex).
+            && ["via", "/", "|", "photo", "image", "picture", "video", "graphic", "shutterstock"]
+                .iter()
+                .any(|t| lower.contains(t))
             && credit.is_match(line.text)
             && !ends_sentence_plainly(line.text)
         {
@@ -389,11 +393,23 @@ fn social_embeds(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
         &LINK,
         r"(https?://)?(t\.co|pic\.twitter\.com|x\.com|twitter\.com|instagram\.com|fb\.watch)/\S+",
     );
+    let has_link = |text: &str| {
+        [
+            "t.co/",
+            "twitter.com/",
+            "x.com/",
+            "instagram.com/",
+            "fb.watch/",
+        ]
+        .iter()
+        .any(|t| text.contains(t))
+            && link.is_match(text)
+    };
     for i in 0..lines.len() {
-        if link.is_match(lines[i].text) && link.replace_all(lines[i].text, "").trim().is_empty() {
+        if has_link(lines[i].text) && link.replace_all(lines[i].text, "").trim().is_empty() {
             claimed[i] = Some("social_embed");
         }
-        if !attribution.is_match(lines[i].text) {
+        if !lines[i].text.contains("(@") || !attribution.is_match(lines[i].text) {
             continue;
         }
         claimed[i] = Some("social_embed");

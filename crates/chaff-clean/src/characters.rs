@@ -19,6 +19,10 @@ fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 pub(crate) fn html_comments(text: &str) -> Vec<Replacement> {
     static COMMENT: OnceLock<Regex> = OnceLock::new();
     static BROKEN: OnceLock<Regex> = OnceLock::new();
+    // Both patterns need `--`: most texts skip the regexes.
+    if !text.contains("--") {
+        return Vec::new();
+    }
     let mut out: Vec<Replacement> = regex(&COMMENT, r"(?s)<!--.*?(-->|\z)")
         .find_iter(text)
         .map(|m| Replacement::remove(m.start(), m.end(), "html_comment"))
@@ -412,6 +416,9 @@ pub(crate) fn invisible(text: &str) -> Vec<Replacement> {
 /// `word,,` → `word,`.
 pub(crate) fn doubled_punctuation(text: &str) -> Vec<Replacement> {
     static DOUBLED: OnceLock<Regex> = OnceLock::new();
+    if !(text.contains("\"\"") || text.contains(",,") || text.contains(";;")) {
+        return Vec::new();
+    }
     regex(
         &DOUBLED,
         r#"(?:^|[\s(\[])("")\w|\w("")(?:[\s.,;:!?)\]]|$)|\w(,,|;;)"#,
