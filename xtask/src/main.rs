@@ -6,7 +6,8 @@
 //! - `bless [--check]`: regenerate the insta snapshots and list the ones that changed; with
 //!   `--check`, fail on any stale snapshot instead.
 //! - `eval cleaneval`: clean scored against CleanEval's gold text.
-//! - `bench`: the benchmark harness (not written yet).
+//! - `bench [--quick]`: the benchmark harness; writes `BENCHMARKS.md` and
+//!   `target/bench/results.json`.
 //!
 //! It has no dependencies beyond anyhow, so it builds in a second.
 
@@ -15,6 +16,7 @@ use std::process::Command;
 
 use anyhow::{Context as _, bail};
 
+mod bench;
 mod eval;
 
 fn main() -> anyhow::Result<()> {
@@ -27,9 +29,7 @@ fn main() -> anyhow::Result<()> {
             Some("cleaneval") => eval::cleaneval(&root, &args[2..]),
             _ => bail!("usage: cargo xtask eval cleaneval [--corpus DIR]"),
         },
-        Some("bench") => bail!(
-            "`cargo xtask bench` is not written yet: the harness and its peers come with the performance issue"
-        ),
+        Some("bench") => bench::bench(&root, &args[1..]),
         Some("help" | "--help" | "-h") | None => {
             println!("{}", HELP.trim());
             Ok(())
@@ -48,8 +48,10 @@ cargo xtask bless [--check]
 cargo xtask eval cleaneval [--corpus DIR]
     Clean's word-level precision, recall and F1 on CleanEval (../shared/corpora), with the
     no-cleaning baseline.
-cargo xtask bench
-    The benchmark harness (not written yet).
+cargo xtask bench [--quick]
+    Build in release, prepare the corpora in target/bench-data, install the Python peers in
+    target/bench-venv, time chaff and the peers, write BENCHMARKS.md and
+    target/bench/results.json. --quick: a few MB per corpus, short peer budgets.
 ";
 
 /// The workspace root: the parent of this crate's manifest directory.

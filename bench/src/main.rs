@@ -1,0 +1,249 @@
+//! `chaff-bench`: times chaff's stages in-process on one JSON-lines file.
+//!
+//! # Brief overview
+//! Reads the whole file into memory first (reading is not timed), then times each stage through
+//! its public API at every requested thread count, each in its own rayon pool:
+//! - `clean`: `chaff_clean::Config::default()` through `RecordStage::apply`;
+//! - `segment`: `chaff_segment::Config::default()` through `RecordStage::apply`, on the cleaned
+//!   records;
+//! - `dedup`: `chaff_dedup::signature` over the segmented records (parallel), then
+//!   `Index::new`, `insert` and `finish` (one thread: the corpus barrier) and `Plan::apply`;
+//! - `stages`: the sum of the three, the in-process pipeline without file reading or writing.
+//!
+//! It prints one JSON object with MB/s and documents/s per stage and thread count, how many
+//! documents each stage touched (clean: edited or dropped; segment: given spans; dedup: given
+//! a verdict), which shows a stage that is still a pass-through, plus the dedup index's bytes
+//! per document and, with `--golden`, segment's Golden Rules score. `cargo xtask bench` runs it; it is not meant to be run by
+//! hand, but can be:
+//!
+//! ```text
+//! chaff-bench --input target/bench-data/reuters.jsonl --threads 1,2
+//! ```
+//!
+//! Input lines are chaff's ingest input: `{"id": "...", "text": "...", ...}`; other fields are
+//! kept as metadata.
+
+use std::io::BufRead as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use chaff_record::{Record, RecordStage as _, Source};
+use rayon::prelude::*;
+use serde_json::{Map, Value, json};
+
+fn main() -> anyhow::Result<()> {
+    let mut input: Option<PathBuf> = None;
+    let mut threads: Vec<usize> = vec![1, 2];
+    let mut golden: Option<PathBuf> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--input" => input = Some(PathBuf::from(args.next().context("--input needs a path")?)),
+            "--golden" => {
+                golden = Some(PathBuf::from(args.next().context("--golden needs a path")?));
+            }
+            "--threads" => {
+                let list = args.next().context("--threads needs a list such as 1,2")?;
+                threads = list
+                    .split(',')
+                    .map(|n| n.trim().parse::<usize>())
+                    .collect::<Result<_, _>>()
+                    .with_context(|| format!("bad --threads {list:?}"))?;
+            }
+            other => bail!(
+                "unknown argument {other:?}; usage: chaff-bench --input FILE [--threads 1,2] [--golden FILE]"
+            ),
+        }
+    }
+    let input = input.context("usage: chaff-bench --input FILE [--threads 1,2] [--golden FILE]")?;
+    let records = read_records(&input)?;
+    let n_docs = records.len();
+    let n_bytes: usize = records.iter().map(|r| r.text.len()).sum();
+    let megabytes = n_bytes as f64 / 1e6;
+
+    let mut stages: Map<String, Value> = Map::new();
+    let mut index_bytes_per_doc = 0.0;
+    for &n_threads in &threads {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(n_threads)
+            .build()
+            .context("cannot build a rayon thread pool")?;
+        let clean_config = chaff_clean::Config::default();
+        let segment_config = chaff_segment::Config::default();
+        let dedup_config = chaff_dedup::Config::default();
+
+        let input_records = records.clone();
+        let started = Instant::now();
+        let cleaned: Vec<Record> = pool.install(|| {
+            input_records
+                .into_par_iter()
+                .map(|record| clean_config.apply(record))
+                .collect()
+        });
+        let clean_seconds = started.elapsed().as_secs_f64();
+        // How many records a stage touched shows whether it is still a pass-through.
+        let clean_touched = cleaned
+            .iter()
+            .filter(|r| !r.edits.is_empty() || r.is_dropped())
+            .count();
+
+        let started = Instant::now();
+        let segmented: Vec<Record> = pool.install(|| {
+            cleaned
+                .into_par_iter()
+                .map(|record| segment_config.apply(record))
+                .collect()
+        });
+        let segment_seconds = started.elapsed().as_secs_f64();
+        let segment_touched = segmented.iter().filter(|r| !r.spans.is_empty()).count();
+
+        let started = Instant::now();
+        let signatures: Vec<chaff_dedup::Signature> = pool.install(|| {
+            segmented
+                .par_iter()
+                .map(|record| chaff_dedup::signature(&dedup_config, record))
+                .collect()
+        });
+        let signature_seconds = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let mut index = chaff_dedup::Index::new(&dedup_config);
+        for (ordinal, (record, signature)) in segmented.iter().zip(signatures).enumerate() {
+            index.insert(ordinal as u64, &record.id, signature);
+        }
+        index_bytes_per_doc = index.bytes_per_doc();
+        let plan = index.finish();
+        let index_seconds = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let deduplicated: Vec<Record> = pool.install(|| {
+            segmented
+                .into_par_iter()
+                .enumerate()
+                .map(|(ordinal, record)| plan.apply(ordinal as u64, record))
+                .collect()
+        });
+        let apply_seconds = started.elapsed().as_secs_f64();
+        let n_kept = deduplicated.iter().filter(|r| !r.is_dropped()).count();
+        let dedup_touched = deduplicated.iter().filter(|r| r.dedup.is_some()).count();
+        let dedup_seconds = signature_seconds + index_seconds + apply_seconds;
+
+        let figures = |seconds: f64| {
+            json!({
+                "seconds": seconds,
+                "mb_per_s": megabytes / seconds.max(1e-9),
+                "docs_per_s": n_docs as f64 / seconds.max(1e-9),
+            })
+        };
+        let key = format!("threads_{n_threads}");
+        let mut put = |stage: &str, value: Value| {
+            let entry = stages
+                .entry(stage.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(map) = entry {
+                map.insert(key.clone(), value);
+            }
+        };
+        let mut clean = figures(clean_seconds);
+        clean["n_touched"] = json!(clean_touched);
+        put("clean", clean);
+        let mut segment = figures(segment_seconds);
+        segment["n_touched"] = json!(segment_touched);
+        put("segment", segment);
+        let mut dedup = figures(dedup_seconds);
+        dedup["n_touched"] = json!(dedup_touched);
+        dedup["signature_seconds"] = json!(signature_seconds);
+        dedup["index_seconds"] = json!(index_seconds);
+        dedup["apply_seconds"] = json!(apply_seconds);
+        dedup["n_kept"] = json!(n_kept);
+        put("dedup", dedup);
+        put(
+            "stages",
+            figures(clean_seconds + segment_seconds + dedup_seconds),
+        );
+    }
+    let golden_rules = match &golden {
+        Some(path) => Some(golden_rules_score(path)?),
+        None => None,
+    };
+    let output = json!({
+        "golden_rules": golden_rules,
+        "input": input.display().to_string(),
+        "n_docs": n_docs,
+        "n_bytes": n_bytes,
+        "dedup_index_bytes_per_doc": index_bytes_per_doc,
+        "stages": stages,
+    });
+    println!("{output}");
+    Ok(())
+}
+
+/// The share of Golden Rules cases whose sentences chaff's segment stage gets exactly right
+/// (each sentence compared after trimming white space), as the peer scripts score them.
+fn golden_rules_score(path: &std::path::Path) -> anyhow::Result<f64> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let config = chaff_segment::Config::default();
+    let mut n_cases = 0;
+    let mut n_right = 0;
+    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+        let case: Value = serde_json::from_str(line).context("bad golden rules line")?;
+        let input = case["text"].as_str().unwrap_or_default();
+        let expected: Vec<&str> = case["expected"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::trim)
+            .collect();
+        let record = config.apply(Record::new("golden", input, Source::default()));
+        let got: Vec<&str> = record
+            .spans
+            .get("sentences")
+            .into_iter()
+            .flatten()
+            .filter_map(|span| chaff_record::offsets::slice(&record.text, *span))
+            .map(str::trim)
+            .filter(|sentence| !sentence.is_empty())
+            .collect();
+        n_cases += 1;
+        if got == expected {
+            n_right += 1;
+        }
+    }
+    Ok(n_right as f64 / f64::from(n_cases.max(1)))
+}
+
+/// Reads ingest-input JSON lines (`id`, `text`, anything else into metadata) into records.
+fn read_records(path: &std::path::Path) -> anyhow::Result<Vec<Record>> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut records = Vec::new();
+    let name = path.display().to_string();
+    for (index, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {name}"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let line_number = index as u64 + 1;
+        let mut object: Map<String, Value> = serde_json::from_str(&line)
+            .with_context(|| format!("{name}:{line_number}: not a JSON object"))?;
+        let text = match object.remove("text") {
+            Some(Value::String(text)) => text,
+            _ => bail!("{name}:{line_number}: no \"text\" string"),
+        };
+        let id = match object.remove("id") {
+            Some(Value::String(id)) => id,
+            Some(other) => other.to_string(),
+            None => format!("{name}:{line_number}"),
+        };
+        let source = Source {
+            path: name.clone(),
+            line: Some(line_number),
+            offset: None,
+        };
+        let mut record = Record::new(id, text, source);
+        record.metadata = object;
+        records.push(record);
+    }
+    Ok(records)
+}
