@@ -781,3 +781,81 @@ mod properties {
         }
     }
 }
+
+/// Wraps `text` at `width` columns the way a PDF or e-mail converter does, each line starting
+/// with `lead` and ending with `trail`.
+fn wrap(text: &str, width: usize, lead: &str, trail: &str) -> String {
+    let mut out = String::new();
+    for (p, paragraph) in text.split("\n\n").enumerate() {
+        if p > 0 {
+            out.push_str("\n\n");
+        }
+        let mut line = String::new();
+        let mut lines = Vec::new();
+        for word in paragraph.split_whitespace() {
+            if !line.is_empty() && line.len() + 1 + word.len() > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
+        let lines: Vec<String> = lines.iter().map(|l| format!("{lead}{l}{trail}")).collect();
+        out.push_str(&lines.join("\n"));
+    }
+    out
+}
+
+const LONG: &str = "The regional council voted on Thursday to keep the old harbour open for fishing boats for at least another five years, after a long debate in which members weighed the cost of repairs against the jobs the harbour still supports in the small towns along the coast.\n\nOfficials said the repairs would start in the spring and that the harbour would stay open while the work went on, although some berths would be closed for a few weeks at a time so that divers could inspect the old stone walls below the waterline.";
+
+/// Hard wraps at three widths and styles are joined; short lines of other kinds stay lines.
+#[test]
+fn hard_wrap_and_hyphenation_cases() {
+    let config = Config::default();
+    let joined = |text: &str| clean_text(&config, text);
+    let expected = LONG.to_owned();
+    for (width, lead, trail) in [(72, "", ""), (64, "", "  "), (80, " ", "")] {
+        let text = wrap(LONG, width, lead, trail);
+        let cleaned = joined(&text);
+        assert_eq!(
+            cleaned.text, expected,
+            "width {width} lead {lead:?} trail {trail:?}"
+        );
+        assert!(cleaned.edits.iter().any(|e| e.rule == "hard_wrap"));
+    }
+    // Keep: a heading between wrapped paragraphs and a list of short items stay lines.
+    let with_heading = format!(
+        "{}\n\nHarbour\n\n{}",
+        wrap(LONG.split("\n\n").next().unwrap_or_default(), 72, "", ""),
+        wrap(LONG.split("\n\n").nth(1).unwrap_or_default(), 72, "", "")
+    );
+    assert!(joined(&with_heading).text.contains("\n\nHarbour\n\n"));
+    let list = "The council listed the repairs:\n- the north wall\n- the slipway\n- the fish market roof\nWork starts in the spring.";
+    assert_eq!(joined(list).text, list);
+
+    // Hyphenation: a word split at a wrap is joined, at three places.
+    for word in ["international", "government", "inspection"] {
+        let (head, tail) = word.split_at(5);
+        let text = wrap(LONG, 72, "", "").replacen(
+            "the old harbour open",
+            &format!("the old harbour {head}-\n{tail} open"),
+            1,
+        );
+        let cleaned = joined(&text);
+        assert!(
+            cleaned.text.contains(&format!("harbour {word} open")),
+            "{word}: {}",
+            cleaned.text
+        );
+        assert!(cleaned.edits.iter().any(|e| e.rule == "hyphenation"));
+    }
+    // Keep: a dash that is punctuation, and a hyphen in text that is not wrapped.
+    for kept in [
+        "The vote was close -\nbut it passed.",
+        "Scores were 3-\n2 and 4-\n1.",
+    ] {
+        assert_eq!(joined(kept).text, kept);
+    }
+}
