@@ -859,3 +859,56 @@ fn hard_wrap_and_hyphenation_cases() {
         assert_eq!(joined(kept).text, kept);
     }
 }
+
+/// White space and quote style: three rewrites each, and text they must leave alone.
+#[test]
+fn whitespace_and_straight_quotes_cases() {
+    let config = Config::default();
+    for (input, expected) in [
+        (
+            "The vote  passed   on Friday.",
+            "The vote passed on Friday.",
+        ),
+        (
+            "The vote passed.   \nIt was close.",
+            "The vote passed.\nIt was close.",
+        ),
+        (
+            "The vote passed.\n\n\n\nIt was close.",
+            "The vote passed.\n\nIt was close.",
+        ),
+    ] {
+        let cleaned = clean_text(&config, input);
+        assert_eq!(cleaned.text, expected);
+        assert!(cleaned.edits.iter().all(|e| e.rule == "whitespace"));
+    }
+    for kept in [
+        "The vote passed.\n\nIt was close.",
+        "One line.\nThe next line.",
+    ] {
+        assert_eq!(clean_text(&config, kept).text, kept);
+    }
+
+    let straight = Config {
+        straight_quotes: true,
+        ..Config::default()
+    };
+    for (input, expected) in [
+        ("“It passed,” she said.", "\"It passed,\" she said."),
+        ("He called it ‘historic’.", "He called it 'historic'."),
+        ("The council’s vote.", "The council's vote."),
+    ] {
+        let cleaned = clean_text(&straight, input);
+        assert_eq!(cleaned.text, expected);
+        assert!(cleaned.edits.iter().all(|e| e.rule == "straight_quotes"));
+    }
+    // Off by default: quote style is kept; and straight quotes stay straight.
+    assert_eq!(
+        clean_text(&config, "“It passed,” she said.").text,
+        "“It passed,” she said."
+    );
+    assert_eq!(
+        clean_text(&straight, "\"It passed,\" she said.").text,
+        "\"It passed,\" she said."
+    );
+}
