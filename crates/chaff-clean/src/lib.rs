@@ -181,7 +181,18 @@ impl RecordStage for Config {
     }
 }
 
+/// What can go wrong in this crate. Cleaning itself cannot fail (any input gives a record);
+/// only rebuilding the original from a record whose edit log is inconsistent can.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The record's edits do not undo to an original text (a span out of bounds or edits
+    /// that overlap).
+    #[error("cannot rebuild the original text: {0}")]
+    Rebuild(#[from] chaff_record::Error),
+}
+
 /// The text as it was before clean (and any later stage) edited it.
-pub fn rebuild(record: &Record) -> Result<String, chaff_record::Error> {
-    chaff_record::rebuild_original(record)
+pub fn rebuild(record: &Record) -> Result<String, Error> {
+    Ok(chaff_record::rebuild_original(record)?)
 }

@@ -55,7 +55,7 @@ fn seeds_clean_and_rebuild() {
         let input = std::fs::read_to_string(path).unwrap().replace("\r\n", "\n");
         let record = clean_record(&input);
         assert_eq!(
-            rebuild_original(&record).unwrap(),
+            chaff_clean::rebuild(&record).unwrap(),
             input,
             "rebuild of {}",
             path.display()
