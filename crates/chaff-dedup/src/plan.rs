@@ -807,24 +807,26 @@ fn for_each_overlap<'a>(
     mut found: impl FnMut((u32, u32, u32, u32), u32),
 ) {
     let items: Vec<(u32, u32, &'a [u32])> = items.collect();
-    let mut postings: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
+    // The postings as one sorted vector of (hash, document, sentence), 12 bytes an entry and
+    // no allocation per hash; a hash's postings are the run found by binary search.
+    let mut postings: Vec<(u32, u32, u32)> = Vec::new();
     for &(pos, sentence, hashes) in &items {
-        for &hash in hashes {
-            postings.entry(hash).or_default().push((pos, sentence));
-        }
+        postings.extend(hashes.iter().map(|&hash| (hash, pos, sentence)));
     }
+    postings.sort_unstable();
     let mut counts: HashMap<(u32, u32), u32> = HashMap::new();
     for &(pos, sentence, hashes) in &items {
         counts.clear();
-        for hash in hashes {
-            let Some(list) = postings.get(hash) else {
-                continue;
-            };
-            if list.len() < 2 || list.len() > max_postings {
+        for &hash in hashes {
+            let first = postings.partition_point(|entry| entry.0 < hash);
+            let n_postings = postings[first..].partition_point(|entry| entry.0 == hash);
+            if n_postings < 2 || n_postings > max_postings {
                 continue;
             }
-            for &other in list.iter().filter(|other| other.0 > pos) {
-                *counts.entry(other).or_default() += 1;
+            for &(_, other_pos, other_sentence) in &postings[first..first + n_postings] {
+                if other_pos > pos {
+                    *counts.entry((other_pos, other_sentence)).or_default() += 1;
+                }
             }
         }
         let mut pairs: Vec<((u32, u32), u32)> = counts.iter().map(|(&k, &v)| (k, v)).collect();

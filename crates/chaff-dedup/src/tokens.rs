@@ -10,6 +10,18 @@ use xxhash_rust::xxh3::xxh3_64;
 /// `-yze`, so that the same sentence in two spellings of English compares equal.
 pub(crate) fn normalise_word(word: &str, out: &mut String) {
     out.clear();
+    // ASCII has no decompositions or combining marks: skip the NFD pass (same result).
+    if word.is_ascii() {
+        for byte in word.bytes() {
+            if byte.is_ascii_digit() {
+                out.push('0');
+            } else if byte.is_ascii_alphabetic() {
+                out.push(char::from(byte.to_ascii_lowercase()));
+            }
+        }
+        fold_spelling(out);
+        return;
+    }
     for c in word.nfd() {
         if unicode_normalization::char::is_combining_mark(c) {
             continue;
