@@ -176,7 +176,11 @@ pub(crate) fn split(text: &str) -> Vec<(usize, usize)> {
             }
         }
         let mut k = j;
+        let mut n_closing = 0usize;
         while k < n && is_closer(chars[k].1) {
+            if matches!(chars[k].1, ')' | ']' | '}') {
+                n_closing += 1;
+            }
             k += 1;
         }
         if k >= n {
@@ -229,6 +233,9 @@ pub(crate) fn split(text: &str) -> Vec<(usize, usize)> {
             }
             start = next_start;
         }
+        // The main loop skips the closers after a terminator, so their closing brackets are
+        // counted here: after `(… last week.) drew`, the text is outside the parentheses again.
+        depth = depth.saturating_sub(n_closing);
         i = k;
     }
     push(start, n, &mut out);
@@ -281,11 +288,16 @@ fn starts_capitalised(chars: &[(usize, char)], m: usize) -> bool {
     m < chars.len() && chars[m].1.is_uppercase()
 }
 
+/// The most characters a list marker may have before it (bullets, openers, white space); the
+/// cap keeps the check constant-time in a long paragraph with no boundary.
+const MAX_MARKER_PREFIX: usize = 16;
+
 /// Only bullets, openers and white space stand between the sentence start and `at`.
 fn at_sentence_start(chars: &[(usize, char)], start: usize, at: usize) -> bool {
-    chars[start..at]
-        .iter()
-        .all(|c| c.1.is_whitespace() || is_bullet(c.1) || is_opener(c.1))
+    at - start <= MAX_MARKER_PREFIX
+        && chars[start..at]
+            .iter()
+            .all(|c| c.1.is_whitespace() || is_bullet(c.1) || is_opener(c.1))
 }
 
 /// Whether the full stop at `dot`, followed by white space and then `chars[m]` (not lower
@@ -381,12 +393,21 @@ fn glued_boundary(chars: &[(usize, char)], dot: usize) -> bool {
     if dot + 2 >= n || !chars[dot + 1].1.is_uppercase() || !chars[dot + 2].1.is_lowercase() {
         return false;
     }
+    // A token longer than this is a URL, a path or run-together junk, never two sentences; the
+    // cap keeps the scan constant-time inside such a token.
+    const MAX_GLUED_TOKEN: usize = 64;
     let mut s = dot;
     while s > 0 && !chars[s - 1].1.is_whitespace() {
+        if dot - s >= MAX_GLUED_TOKEN {
+            return false;
+        }
         s -= 1;
     }
     let mut e = dot;
     while e < n && !chars[e].1.is_whitespace() {
+        if e - dot >= MAX_GLUED_TOKEN {
+            return false;
+        }
         e += 1;
     }
     let token: String = chars[s..e].iter().map(|c| c.1).collect();

@@ -11,7 +11,7 @@ fn fixtures() -> std::path::PathBuf {
 }
 
 fn sentence_texts(text: &str) -> Vec<String> {
-    chaff_segment::sentences(text)
+    chaff_segment::sentences(&chaff_segment::Config::default(), text)
         .into_iter()
         .map(|span| offsets::slice(text, span).unwrap().to_owned())
         .collect()
@@ -63,29 +63,43 @@ fn golden_rules() {
     insta::assert_snapshot!("golden_rules_failures", failures);
 }
 
+/// Segments `text` as ingest gives it (CRLF turned to LF) and renders the sentences one a line
+/// (white space folded), paragraphs separated by a blank line.
+fn check(text: &str) -> String {
+    let text = text.replace("\r\n", "\n");
+    let record =
+        chaff_segment::Config::default().apply(Record::new("check", text, Source::default()));
+    let mut rendered = String::new();
+    let paragraphs = &record.spans["paragraphs"];
+    let mut paragraph = 0;
+    for span in &record.spans["sentences"] {
+        while paragraph < paragraphs.len() && paragraphs[paragraph].end < span.end {
+            paragraph += 1;
+            rendered.push('\n');
+        }
+        writeln!(
+            rendered,
+            "{}",
+            fold(offsets::slice(&record.text, *span).unwrap())
+        )
+        .unwrap();
+    }
+    rendered
+}
+
 /// The sentences of every seed, one a line, paragraphs separated by a blank line.
 #[test]
 fn seeds() {
     insta::glob!("../../../fixtures/seeds", "*.txt", |path| {
-        let text = std::fs::read_to_string(path).unwrap().replace("\r\n", "\n");
-        let record =
-            chaff_segment::Config::default().apply(Record::new("seed", text, Source::default()));
-        let mut rendered = String::new();
-        let paragraphs = &record.spans["paragraphs"];
-        let mut paragraph = 0;
-        for span in &record.spans["sentences"] {
-            while paragraph < paragraphs.len() && paragraphs[paragraph].end < span.end {
-                paragraph += 1;
-                rendered.push('\n');
-            }
-            writeln!(
-                rendered,
-                "{}",
-                fold(offsets::slice(&record.text, *span).unwrap())
-            )
-            .unwrap();
-        }
-        insta::assert_snapshot!(rendered);
+        insta::assert_snapshot!(check(&std::fs::read_to_string(path).unwrap()));
+    });
+}
+
+/// News and web cases, one behaviour a file (`fixtures/segment/*.txt`), rendered like the seeds.
+#[test]
+fn cases() {
+    insta::glob!("../../../fixtures/segment", "*.txt", |path| {
+        insta::assert_snapshot!(check(&std::fs::read_to_string(path).unwrap()));
     });
 }
 
