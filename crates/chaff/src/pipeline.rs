@@ -192,6 +192,10 @@ pub fn run(
     progress: &Progress,
 ) -> anyhow::Result<RunOutcome> {
     let started = Instant::now();
+    config
+        .dedup
+        .validate()
+        .context("in the [dedup] configuration")?;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
     let keep_stages = config.run.keep_stages;
@@ -507,6 +511,7 @@ pub fn dedup_file(
     output: impl Write,
     batch_size: usize,
 ) -> anyhow::Result<serde_json::Value> {
+    config.validate().context("in the [dedup] configuration")?;
     // The temporary copy of standard input lives until the function returns.
     let (path, name, _spill_guard): (PathBuf, String, Option<NamedTempFile>) = match input {
         Some(path) if path != Path::new("-") => {
