@@ -2,7 +2,7 @@
 //! at the thread count rayon picks. A rough figure for development; the real benchmark is
 //! `cargo xtask bench`. Run in release mode:
 //!
-//! `cargo run --release -p chaff-dedup --example signature_speed -- [n_docs] [words_per_doc]`
+//! `cargo run --release -p chaff-dedup --example signature_speed -- [n_docs] [words_per_doc] [config as JSON]`
 #![allow(clippy::unwrap_used)]
 
 use std::time::Instant;
@@ -41,7 +41,10 @@ fn main() {
         })
         .collect();
     let megabytes = records.iter().map(|r| r.text.len()).sum::<usize>() as f64 / 1e6;
-    let config = chaff_dedup::Config::default();
+    let config: chaff_dedup::Config = args
+        .next()
+        .map(|json| serde_json::from_str(&json).unwrap())
+        .unwrap_or_default();
     let started = Instant::now();
     let signatures: Vec<_> = records
         .par_iter()

@@ -814,13 +814,23 @@ fn for_each_overlap<'a>(
         postings.extend(hashes.iter().map(|&hash| (hash, pos, sentence)));
     }
     postings.sort_unstable();
+    // Only hashes held by 2 to `max_postings` sentences can link sentences; in real text most
+    // n-grams occur once, so what is left is small and the look-ups below stay in cache.
+    let mut shared_postings: Vec<(u32, u32, u32)> = Vec::new();
+    for run in postings.chunk_by(|x, y| x.0 == y.0) {
+        if (2..=max_postings).contains(&run.len()) {
+            shared_postings.extend_from_slice(run);
+        }
+    }
+    drop(postings);
+    let postings = shared_postings;
     let mut counts: HashMap<(u32, u32), u32> = HashMap::new();
     for &(pos, sentence, hashes) in &items {
         counts.clear();
         for &hash in hashes {
             let first = postings.partition_point(|entry| entry.0 < hash);
             let n_postings = postings[first..].partition_point(|entry| entry.0 == hash);
-            if n_postings < 2 || n_postings > max_postings {
+            if n_postings == 0 {
                 continue;
             }
             for &(_, other_pos, other_sentence) in &postings[first..first + n_postings] {
