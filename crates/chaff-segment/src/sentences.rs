@@ -306,8 +306,9 @@ fn period_ends(chars: &[(usize, char)], start: usize, dot: usize, m: usize) -> b
     let lexicon = lexicon();
     let (token_start, token) = token_before(chars, start, dot);
     let next = chars[m].1;
+    // Looked up only where a rule asks, since most full stops are decided without it.
     let next_is_starter =
-        starts_capitalised(chars, m) && lexicon.starters.contains(&word_at(chars, m));
+        || starts_capitalised(chars, m) && lexicon.starters.contains(&word_at(chars, m));
     if token.is_empty() {
         return true;
     }
@@ -333,9 +334,9 @@ fn period_ends(chars: &[(usize, char)], start: usize, dot: usize, m: usize) -> b
         return match class {
             Class::Title => false,
             Class::Number => !next.is_ascii_digit() && ordinary_word_ends(next),
-            Class::General => !next.is_ascii_digit() && next_is_starter,
+            Class::General => !next.is_ascii_digit() && next_is_starter(),
             Class::Time if token.chars().any(char::is_uppercase) => starts_capitalised(chars, m),
-            Class::Time => next_is_starter,
+            Class::Time => next_is_starter(),
         };
     }
 
@@ -349,7 +350,7 @@ fn period_ends(chars: &[(usize, char)], start: usize, dot: usize, m: usize) -> b
         if letters[0].is_uppercase() && previous_capitalised {
             return false;
         }
-        return next_is_starter;
+        return next_is_starter();
     }
 
     // Initialisms with inner full stops (U.S., E.U., U.S.A.): like a general abbreviation.
@@ -358,7 +359,7 @@ fn period_ends(chars: &[(usize, char)], start: usize, dot: usize, m: usize) -> b
         && token.split('.').all(|part| part.chars().count() <= 2)
         && letters.iter().any(|c| c.is_alphabetic())
     {
-        return !next.is_ascii_digit() && next_is_starter;
+        return !next.is_ascii_digit() && next_is_starter();
     }
 
     ordinary_word_ends(next)
