@@ -84,7 +84,10 @@ impl<'a> Doc<'a> {
         let mut cur = 0usize; // where input.last() starts in the text before this pass
         let mut last_end: Option<usize> = None;
         for replacement in replacements {
+            // A replacement that starts inside a piece an earlier one of this pass took in
+            // whole (it cut into a rule's output) would overlap that one: it is skipped.
             if replacement.end < replacement.start
+                || replacement.start < cur
                 || last_end.is_some_and(|end| {
                     replacement.start < end
                         || (replacement.start == end && replacement.start == replacement.end)
