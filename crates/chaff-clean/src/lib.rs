@@ -188,7 +188,7 @@ impl RecordStage for Config {
 pub enum Error {
     /// The record's edits do not undo to an original text (a span out of bounds or edits
     /// that overlap).
-    #[error("cannot rebuild the original text: {0}")]
+    #[error("cannot rebuild the original text")]
     Rebuild(#[from] chaff_record::Error),
 }
 
