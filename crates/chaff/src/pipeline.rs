@@ -141,6 +141,42 @@ fn encode_all(records: &[Record]) -> anyhow::Result<Vec<u8>> {
     Ok(chunks.concat())
 }
 
+/// Signs a batch in parallel and inserts the signatures into the index in input order.
+/// `next_ordinal` counts every record, dropped ones included, as [`apply_plan`] does.
+fn index_batch(
+    config: &chaff_dedup::Config,
+    index: &mut chaff_dedup::Index,
+    records: &[Record],
+    next_ordinal: &mut u64,
+) {
+    let signatures: Vec<Option<chaff_dedup::Signature>> = records
+        .par_iter()
+        .map(|record| (!record.is_dropped()).then(|| chaff_dedup::signature(config, record)))
+        .collect();
+    for (record, signature) in records.iter().zip(signatures) {
+        if let Some(signature) = signature {
+            index.insert(*next_ordinal, &record.id, signature);
+        }
+        *next_ordinal += 1;
+    }
+}
+
+/// Applies the dedup plan to a batch whose first record is at `first`, in parallel and in
+/// order; records an earlier stage dropped pass through.
+fn apply_plan(plan: &chaff_dedup::Plan, first: u64, batch: Vec<Record>) -> Vec<Record> {
+    batch
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, record)| {
+            if record.is_dropped() {
+                record
+            } else {
+                plan.apply(first + i as u64, record)
+            }
+        })
+        .collect()
+}
+
 /// Runs one per-record stage over a batch in parallel, accounting for what came in, what went
 /// out and what the stage dropped.
 pub fn run_stage(
@@ -274,18 +310,12 @@ pub fn run(
 
             let dedup_figures = figures.get_mut("dedup").context("dedup figures")?;
             let signing = Instant::now();
-            let signatures: Vec<Option<chaff_dedup::Signature>> = records
-                .par_iter()
-                .map(|record| {
-                    (!record.is_dropped()).then(|| chaff_dedup::signature(&config.dedup, record))
-                })
-                .collect();
-            for (record, signature) in records.iter().zip(signatures) {
-                if let Some(signature) = signature {
-                    pass1.index.insert(pass1.n_records, &record.id, signature);
-                }
-                pass1.n_records += 1;
-            }
+            index_batch(
+                &config.dedup,
+                &mut pass1.index,
+                &records,
+                &mut pass1.n_records,
+            );
             dedup_figures.seconds += signing.elapsed().as_secs_f64();
             spill_writer
                 .write_all(&encoded)
@@ -343,18 +373,7 @@ pub fn run(
             dedup_figures.docs_in += 1;
             dedup_figures.bytes_in += record.text.len() as u64;
         }
-        let first = ordinal;
-        let batch: Vec<Record> = batch
-            .into_par_iter()
-            .enumerate()
-            .map(|(i, record)| {
-                if record.is_dropped() {
-                    record
-                } else {
-                    plan.apply(first + i as u64, record)
-                }
-            })
-            .collect();
+        let batch = apply_plan(&plan, ordinal, batch);
         ordinal += batch.len() as u64;
         account_out(&batch, "dedup", dedup_figures);
         dedup_figures.seconds += applying.elapsed().as_secs_f64();
@@ -544,16 +563,7 @@ pub fn dedup_file(
         if batch.is_empty() {
             break;
         }
-        let signatures: Vec<Option<chaff_dedup::Signature>> = batch
-            .par_iter()
-            .map(|record| (!record.is_dropped()).then(|| chaff_dedup::signature(config, record)))
-            .collect();
-        for (record, signature) in batch.iter().zip(signatures) {
-            if let Some(signature) = signature {
-                index.insert(ordinal, &record.id, signature);
-            }
-            ordinal += 1;
-        }
+        index_batch(config, &mut index, &batch, &mut ordinal);
     }
     let plan = index.finish();
     let mut reader = open()?;
@@ -567,19 +577,8 @@ pub fn dedup_file(
         if batch.is_empty() {
             break;
         }
-        let first = ordinal;
+        let batch = apply_plan(&plan, ordinal, batch);
         ordinal += batch.len() as u64;
-        let batch: Vec<Record> = batch
-            .into_par_iter()
-            .enumerate()
-            .map(|(i, record)| {
-                if record.is_dropped() {
-                    record
-                } else {
-                    plan.apply(first + i as u64, record)
-                }
-            })
-            .collect();
         for record in &batch {
             writer.write(record)?;
         }
