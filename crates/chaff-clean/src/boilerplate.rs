@@ -12,13 +12,11 @@ use crate::doc::Replacement;
 
 struct Lists {
     appeal_openers: Vec<String>,
-    appeal_words: Phrases,
     button_labels: Vec<String>,
-    share_prompts: Phrases,
-    comment_form: Phrases,
+    /// The most words any button label has (longer lines are not compared).
+    button_label_words: usize,
     related_headings: Vec<String>,
-    policy_phrases: Phrases,
-    cookie_context: Phrases,
+    phrases: Phrases,
 }
 
 fn read_list(text: &str) -> Vec<String> {
@@ -29,23 +27,53 @@ fn read_list(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A phrase list matched as one automaton (the regex crate runs a literal alternation as
-/// Aho-Corasick), so a line is scanned once, not once per phrase.
-struct Phrases(Regex);
+/// The phrase lists (`data/*.txt`), all matched by one Aho-Corasick automaton, so a line is
+/// scanned once for every list: [`Phrases::lists_in`] says which lists have a phrase in it.
+struct Phrases {
+    automaton: aho_corasick::AhoCorasick,
+    /// The list (a bit of [`PhraseList`]) of each pattern.
+    list_of: Vec<u8>,
+}
+
+/// The phrase lists, as bits of a line's `phrases` mask.
+#[derive(Debug, Clone, Copy)]
+#[repr(u8)]
+enum PhraseList {
+    Appeal = 1,
+    Share = 2,
+    CommentForm = 4,
+    Policy = 8,
+    Cookie = 16,
+}
 
 impl Phrases {
-    fn new(text: &str) -> Phrases {
-        let alternation: Vec<String> = read_list(text).iter().map(|p| regex::escape(p)).collect();
-        let pattern = format!("(?:{})", alternation.join("|"));
-        Phrases(
-            Regex::new(&pattern)
-                .unwrap_or_else(|err| panic!("built-in phrase list {pattern:?}: {err}")),
-        )
+    fn new(lists: &[(PhraseList, &str)]) -> Phrases {
+        let mut patterns = Vec::new();
+        let mut list_of = Vec::new();
+        for &(list, text) in lists {
+            for phrase in read_list(text) {
+                patterns.push(phrase);
+                list_of.push(list as u8);
+            }
+        }
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&patterns)
+            .unwrap_or_else(|err| panic!("built-in phrase lists: {err}"));
+        Phrases { automaton, list_of }
     }
 
-    /// Whether the (lower-cased) text contains any phrase.
-    fn any_in(&self, lower: &str) -> bool {
-        self.0.is_match(lower)
+    /// The lists with a phrase in the (lower-cased) text, as a mask of [`PhraseList`] bits.
+    fn lists_in(&self, lower: &str) -> u8 {
+        // Most lines hold no phrase: the search with a prefilter says so fast.
+        if !self.automaton.is_match(lower) {
+            return 0;
+        }
+        let mut mask = 0u8;
+        for found in self.automaton.find_overlapping_iter(lower) {
+            mask |= self.list_of[found.pattern().as_usize()];
+        }
+        mask
     }
 }
 
@@ -53,13 +81,29 @@ fn lists() -> &'static Lists {
     static LISTS: OnceLock<Lists> = OnceLock::new();
     LISTS.get_or_init(|| Lists {
         appeal_openers: read_list(include_str!("../data/appeal_openers.txt")),
-        appeal_words: Phrases::new(include_str!("../data/appeal_words.txt")),
         button_labels: read_list(include_str!("../data/button_labels.txt")),
-        share_prompts: Phrases::new(include_str!("../data/share_prompts.txt")),
-        comment_form: Phrases::new(include_str!("../data/comment_form.txt")),
+        button_label_words: read_list(include_str!("../data/button_labels.txt"))
+            .iter()
+            .map(|label| label.split_whitespace().count())
+            .max()
+            .unwrap_or(0),
         related_headings: read_list(include_str!("../data/related_headings.txt")),
-        policy_phrases: Phrases::new(include_str!("../data/policy_phrases.txt")),
-        cookie_context: Phrases::new(include_str!("../data/cookie_context.txt")),
+        phrases: Phrases::new(&[
+            (PhraseList::Appeal, include_str!("../data/appeal_words.txt")),
+            (PhraseList::Share, include_str!("../data/share_prompts.txt")),
+            (
+                PhraseList::CommentForm,
+                include_str!("../data/comment_form.txt"),
+            ),
+            (
+                PhraseList::Policy,
+                include_str!("../data/policy_phrases.txt"),
+            ),
+            (
+                PhraseList::Cookie,
+                include_str!("../data/cookie_context.txt"),
+            ),
+        ]),
     })
 }
 
@@ -76,24 +120,33 @@ struct Line<'a> {
     text: &'a str,
     lower: String,
     n_words: usize,
+    /// The phrase lists with a phrase in the line (bits of [`PhraseList`]).
+    phrases: u8,
 }
 
 impl Line<'_> {
     fn is_blank(&self) -> bool {
         self.text.is_empty()
     }
+
+    fn has(&self, list: PhraseList) -> bool {
+        self.phrases & list as u8 != 0
+    }
 }
 
 fn split_lines(text: &str) -> Vec<Line<'_>> {
+    let phrases = &lists().phrases;
     let mut lines = Vec::new();
     let mut at = 0;
     for raw in text.split('\n') {
         let trimmed = raw.trim();
+        let lower = trimmed.to_lowercase();
         lines.push(Line {
             start: at,
             end: at + raw.len(),
             text: trimmed,
-            lower: trimmed.to_lowercase(),
+            phrases: phrases.lists_in(&lower),
+            lower,
             n_words: trimmed.split_whitespace().count(),
         });
         at += raw.len() + 1;
@@ -113,8 +166,8 @@ fn ends_sentence(text: &str) -> bool {
         .is_some_and(|c| matches!(c, '.' | '!' | '?' | '…' | '。'))
 }
 
-fn has_appeal_word(lower: &str) -> bool {
-    lists().appeal_words.any_in(lower)
+fn has_appeal_word(line: &Line<'_>) -> bool {
+    line.has(PhraseList::Appeal)
 }
 
 fn addresses_reader(lower: &str) -> bool {
@@ -187,20 +240,21 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
         let near_end = at + 3 >= n_non_blank;
         let near_start = at < 3;
         let rule: Option<&'static str> = if enabled("button_label")
+            && line.n_words <= lists.button_label_words
             && lists.button_labels.iter().any(|b| b == bare_line)
         {
             Some("button_label")
-        } else if enabled("share_prompt") && short && lists.share_prompts.any_in(lower) {
+        } else if enabled("share_prompt") && short && line.has(PhraseList::Share) {
             Some("share_prompt")
         } else if enabled("cookie_notice")
             && lower.contains("cookie")
             && line.n_words <= 60
-            && lists.cookie_context.any_in(lower)
+            && line.has(PhraseList::Cookie)
         {
             Some("cookie_notice")
         } else if enabled("policy_line")
             && (line.n_words <= 200
-                && lists.policy_phrases.any_in(lower)
+                && line.has(PhraseList::Policy)
                 && (line.n_words <= 12
                     || !ends_sentence(line.text)
                     || lower.contains("lorem ipsum"))
@@ -236,7 +290,7 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
             Some("byline_timestamp")
         } else if enabled("appeal_line")
             && line.n_words <= 40
-            && has_appeal_word(lower)
+            && has_appeal_word(line)
             && addresses_reader(lower)
             && [
                 "donat",
@@ -297,10 +351,16 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
     // Repeats last: a line is a repeat only of an earlier line that survives every other rule
     // (a heading listed in a removed table of contents is not a repeat of the body's heading).
     if enabled("repeated_line") {
-        let mut seen_lines: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut seen_lines: std::collections::HashSet<&str, xxhash_rust::xxh3::Xxh3Builder> =
+            std::collections::HashSet::with_hasher(xxhash_rust::xxh3::Xxh3Builder::new());
         for i in 0..n {
             let line = &lines[i];
-            if line.is_blank() || claimed[i].is_some() || line.text.chars().count() < 20 {
+            // Fewer than 20 bytes is fewer than 20 characters; count only when it may matter.
+            if line.is_blank()
+                || claimed[i].is_some()
+                || line.text.len() < 20
+                || (line.text.len() < 80 && line.text.chars().count() < 20)
+            {
                 continue;
             }
             if !seen_lines.insert(line.text) {
@@ -394,15 +454,16 @@ fn social_embeds(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
         r"(https?://)?(t\.co|pic\.twitter\.com|x\.com|twitter\.com|instagram\.com|fb\.watch)/\S+",
     );
     let has_link = |text: &str| {
-        [
-            "t.co/",
-            "twitter.com/",
-            "x.com/",
-            "instagram.com/",
-            "fb.watch/",
-        ]
-        .iter()
-        .any(|t| text.contains(t))
+        memchr::memchr(b'/', text.as_bytes()).is_some()
+            && [
+                "t.co/",
+                "twitter.com/",
+                "x.com/",
+                "instagram.com/",
+                "fb.watch/",
+            ]
+            .iter()
+            .any(|t| text.contains(t))
             && link.is_match(text)
     };
     for i in 0..lines.len() {
@@ -441,13 +502,14 @@ fn donation_appeal(lines: &[Line<'_>], non_blank: &[usize], claimed: &mut [Optio
     let n_non_blank = non_blank.len();
     for (at, &i) in non_blank.iter().enumerate() {
         let lower = &lines[i].lower;
-        let opens = lists
-            .appeal_openers
-            .iter()
-            .any(|o| lower.starts_with(o.as_str()))
-            && lines[i].n_words <= 40;
-        if !opens || at * 3 < n_non_blank {
-            // An appeal sits after the article: not in its first third.
+        // An appeal sits after the article: not in its first third.
+        let opens = at * 3 >= n_non_blank
+            && lines[i].n_words <= 40
+            && lists
+                .appeal_openers
+                .iter()
+                .any(|o| lower.starts_with(o.as_str()));
+        if !opens {
             continue;
         }
         let rest = &non_blank[at..];
@@ -455,7 +517,7 @@ fn donation_appeal(lines: &[Line<'_>], non_blank: &[usize], claimed: &mut [Optio
             .iter()
             .filter(|&&k| {
                 let l = &lines[k].lower;
-                has_appeal_word(l)
+                has_appeal_word(&lines[k])
                     || lists.button_labels.iter().any(|b| b == bare(l))
                     || lists
                         .appeal_openers
@@ -467,7 +529,7 @@ fn donation_appeal(lines: &[Line<'_>], non_blank: &[usize], claimed: &mut [Optio
         // the appeal that closes the page.
         let article_after = rest
             .iter()
-            .any(|&k| lines[k].n_words >= 25 && !has_appeal_word(&lines[k].lower));
+            .any(|&k| lines[k].n_words >= 25 && !has_appeal_word(&lines[k]));
         let mostly_appeal = if rest.len() <= 3 {
             n_appeal == rest.len()
         } else {
@@ -487,10 +549,8 @@ fn donation_appeal(lines: &[Line<'_>], non_blank: &[usize], claimed: &mut [Optio
 /// A comment form: lines of its phrases, and everything after its heading when the rest of the
 /// document is short form lines.
 fn comment_form(lines: &[Line<'_>], non_blank: &[usize], claimed: &mut [Option<&'static str>]) {
-    let lists = lists();
     for (at, &i) in non_blank.iter().enumerate() {
-        let lower = &lines[i].lower;
-        if lines[i].n_words > 40 || !lists.comment_form.any_in(lower) {
+        if lines[i].n_words > 40 || !lines[i].has(PhraseList::CommentForm) {
             continue;
         }
         claimed[i] = Some("comment_form");
@@ -513,8 +573,9 @@ fn related_links(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
         let lower = &lines[i].lower;
         let heading = bare(lower);
         let is_heading =
-            lists.related_headings.iter().any(|h| h == heading) && lines[i].n_words <= 5;
+            lines[i].n_words <= 5 && lists.related_headings.iter().any(|h| h == heading);
         let inline = lines[i].n_words <= 25
+            && memchr::memchr(b':', lower.as_bytes()).is_some()
             && lists.related_headings.iter().any(|h| {
                 lower
                     .strip_prefix(h.as_str())

@@ -1,6 +1,7 @@
 //! Character-level repairs: markup left in text, entities, mojibake, NFC, invisible characters,
 //! doubled punctuation, quote style, white space.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -228,7 +229,7 @@ pub(crate) fn html_tags(text: &str) -> Vec<Replacement> {
             Some(Replacement {
                 start: whole.start(),
                 end: whole.end(),
-                text: if block { "\n".to_owned() } else { String::new() },
+                text: Cow::Borrowed(if block { "\n" } else { "" }),
                 rule: "html_tag",
             })
         })
@@ -251,7 +252,7 @@ pub(crate) fn html_entities(text: &str) -> Vec<Replacement> {
         (decoded != m.as_str()).then(|| Replacement {
             start: m.start(),
             end: m.end(),
-            text: decoded.into_owned(),
+            text: Cow::Owned(decoded.into_owned()),
             rule: "html_entity",
         })
     })
@@ -301,48 +302,51 @@ fn cp1252_byte(c: char) -> Option<u8> {
 /// UTF-8 that was decoded as Windows-1252 or Latin-1 (`â€™` for `’`, `Ã©` for `é`), repaired
 /// where the fix is unambiguous: a lead byte followed by exactly the continuation bytes it
 /// needs, which together decode to one character outside ASCII.
+///
+/// Every lead byte (0xC2–0xF4) read as Windows-1252 is a character U+00C2–U+00F4, which UTF-8
+/// writes with the byte 0xC3: only the places that byte occurs are looked at.
 pub(crate) fn mojibake(text: &str) -> Vec<Replacement> {
     let mut out = Vec::new();
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let (start, c) = chars[i];
-        let Some(lead) = cp1252_byte(c) else {
-            i += 1;
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(found) = memchr::memchr(0xC3, &bytes[from..]) {
+        // 0xC3 only ever starts a character in UTF-8, so `start` is a boundary.
+        let start = from + found;
+        from = start + 1;
+        let mut chars = text[start..].chars();
+        let Some(lead) = chars.next().and_then(cp1252_byte) else {
             continue;
         };
         let needed = match lead {
             0xC2..=0xDF => 1,
             0xE0..=0xEF => 2,
             0xF0..=0xF4 => 3,
-            _ => {
-                i += 1;
-                continue;
-            }
+            _ => continue,
         };
-        let mut bytes = vec![lead];
-        let mut ok = i + needed < chars.len() + 1;
-        for k in 1..=needed {
-            match chars.get(i + k).and_then(|&(_, c)| cp1252_byte(c)) {
-                Some(byte) if (0x80..=0xBF).contains(&byte) => bytes.push(byte),
+        let mut buffer = [lead, 0, 0, 0];
+        let mut end = start + 2;
+        let mut ok = true;
+        for slot in buffer.iter_mut().take(needed + 1).skip(1) {
+            match chars.next() {
+                Some(c) if cp1252_byte(c).is_some_and(|b| (0x80..=0xBF).contains(&b)) => {
+                    *slot = cp1252_byte(c).unwrap_or_default();
+                    end += c.len_utf8();
+                }
                 _ => {
                     ok = false;
                     break;
                 }
             }
         }
-        if ok && let Ok(decoded) = std::str::from_utf8(&bytes) {
-            let end = chars.get(i + needed + 1).map_or(text.len(), |&(b, _)| b);
+        if ok && let Ok(decoded) = std::str::from_utf8(&buffer[..=needed]) {
             out.push(Replacement {
                 start,
                 end,
-                text: decoded.to_owned(),
+                text: Cow::Owned(decoded.to_owned()),
                 rule: "mojibake",
             });
-            i += needed + 1;
-            continue;
+            from = end;
         }
-        i += 1;
     }
     out
 }
@@ -375,7 +379,7 @@ pub(crate) fn nfc(text: &str) -> Vec<Replacement> {
             out.push(Replacement {
                 start,
                 end,
-                text: normalised,
+                text: Cow::Owned(normalised),
                 rule: "unicode_nfc",
             });
         }
@@ -384,11 +388,36 @@ pub(crate) fn nfc(text: &str) -> Vec<Replacement> {
     out
 }
 
+/// Bytes that can start an invisible character: C0 controls but tab and line feed, DEL, and
+/// the lead bytes of U+0080–U+00BF (C1 controls, soft hyphen), U+2000–U+2FFF (zero-width and
+/// direction marks, word joiner) and U+F000–U+FFFF (byte-order mark).
+const INVISIBLE_LEAD: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = b != b'\n' as usize && b != b'\t' as usize;
+        b += 1;
+    }
+    table[0x7F] = true;
+    table[0xC2] = true;
+    table[0xE2] = true;
+    table[0xEF] = true;
+    table
+};
+
 /// Control characters (but tab and line feed), zero-width characters, soft hyphens and stray
 /// byte-order marks.
 pub(crate) fn invisible(text: &str) -> Vec<Replacement> {
     let mut out: Vec<Replacement> = Vec::new();
-    for (start, c) in text.char_indices() {
+    let bytes = text.as_bytes();
+    for (start, &byte) in bytes.iter().enumerate() {
+        if !INVISIBLE_LEAD[usize::from(byte)] {
+            continue;
+        }
+        // A lead byte (or an ASCII byte) starts a character.
+        let Some(c) = text[start..].chars().next() else {
+            continue;
+        };
         let invisible = (c.is_control() && c != '\n' && c != '\t')
             || matches!(
                 c,
@@ -432,7 +461,7 @@ pub(crate) fn doubled_punctuation(text: &str) -> Vec<Replacement> {
         Some(Replacement {
             start: doubled.start(),
             end: doubled.end(),
-            text: doubled.as_str()[..1].to_owned(),
+            text: Cow::Owned(doubled.as_str()[..1].to_owned()),
             rule: "doubled_punctuation",
         })
     })
@@ -451,44 +480,69 @@ pub(crate) fn straight_quotes(text: &str) -> Vec<Replacement> {
             Some(Replacement {
                 start,
                 end: start + c.len_utf8(),
-                text: straight.to_owned(),
+                text: Cow::Borrowed(straight),
                 rule: "straight_quotes",
             })
         })
         .collect()
 }
 
+/// Bytes that can start a white-space character: ASCII white space, and the lead bytes of
+/// U+0080–U+00BF (next line, no-break space), U+1000–U+1FFF (Ogham space), U+2000–U+2FFF
+/// (the typographic spaces, line and paragraph separators) and U+3000–U+3FFF (ideographic
+/// space).
+const SPACE_LEAD: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b' ' as usize] = true;
+    let mut b = 0x09;
+    while b <= 0x0D {
+        table[b] = true;
+        b += 1;
+    }
+    table[0xC2] = true;
+    table[0xE1] = true;
+    table[0xE2] = true;
+    table[0xE3] = true;
+    table
+};
+
 /// White space: runs of spaces and tabs (and other Unicode spaces) to one space, no space at
 /// the ends of lines, at most one blank line in a row, none at the ends of the document.
 pub(crate) fn whitespace(text: &str) -> Vec<Replacement> {
     let mut out: Vec<Replacement> = Vec::new();
-    let push = |start: usize, end: usize, with: &str, out: &mut Vec<Replacement>| {
-        if text[start..end] != *with {
-            out.push(Replacement {
-                start,
-                end,
-                text: with.to_owned(),
-                rule: "whitespace",
-            });
+    let bytes = text.as_bytes();
+    let space_at = |at: usize| -> Option<char> {
+        if !SPACE_LEAD[usize::from(*bytes.get(at)?)] {
+            return None;
         }
+        text[at..].chars().next().filter(|c| c.is_whitespace())
     };
-    let bytes_len = text.len();
-    let mut iter = text.char_indices().peekable();
-    while let Some((start, c)) = iter.next() {
-        if !c.is_whitespace() {
+    let mut at = 0;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        if !SPACE_LEAD[usize::from(byte)] {
+            at += 1;
             continue;
         }
+        // One plain space between two other characters is what most white space is.
+        if byte == b' ' && at > 0 && at + 1 < bytes.len() && !SPACE_LEAD[usize::from(bytes[at + 1])]
+        {
+            at += 2;
+            continue;
+        }
+        let Some(c) = space_at(at) else {
+            // A lead byte or ASCII: `at` is a boundary; step over the whole character.
+            at += text[at..].chars().next().map_or(1, char::len_utf8);
+            continue;
+        };
+        let start = at;
         let mut end = start + c.len_utf8();
         let mut n_newlines = usize::from(c == '\n');
-        while let Some(&(next_start, next)) = iter.peek() {
-            if !next.is_whitespace() {
-                break;
-            }
+        while let Some(next) = space_at(end) {
             n_newlines += usize::from(next == '\n');
-            end = next_start + next.len_utf8();
-            iter.next();
+            end += next.len_utf8();
         }
-        let replacement = if start == 0 || end == bytes_len {
+        let replacement = if start == 0 || end == bytes.len() {
             ""
         } else if n_newlines >= 2 {
             "\n\n"
@@ -497,7 +551,15 @@ pub(crate) fn whitespace(text: &str) -> Vec<Replacement> {
         } else {
             " "
         };
-        push(start, end, replacement, &mut out);
+        if text[start..end] != *replacement {
+            out.push(Replacement {
+                start,
+                end,
+                text: Cow::Borrowed(replacement),
+                rule: "whitespace",
+            });
+        }
+        at = end;
     }
     out
 }

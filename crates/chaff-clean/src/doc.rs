@@ -1,6 +1,8 @@
 //! A piece table over the original text, so that many passes can rewrite it and the result
 //! still says, for every change, which original text it replaced and which rule did it.
 
+use std::borrow::Cow;
+
 use chaff_record::{Edit, Span};
 
 /// A replacement a pass wants: bytes `start..end` of the pass's input become `text`.
@@ -8,7 +10,8 @@ use chaff_record::{Edit, Span};
 pub(crate) struct Replacement {
     pub start: usize,
     pub end: usize,
-    pub text: String,
+    /// Borrowed for the fixed texts most rules write (a space, a line break, nothing).
+    pub text: Cow<'static, str>,
     pub rule: &'static str,
 }
 
@@ -17,7 +20,7 @@ impl Replacement {
         Replacement {
             start,
             end,
-            text: String::new(),
+            text: Cow::Borrowed(""),
             rule,
         }
     }
@@ -30,7 +33,7 @@ struct Piece {
     original_start: usize,
     original_end: usize,
     /// `None` for an unchanged copy of the original range.
-    edited: Option<(String, &'static str)>,
+    edited: Option<(Cow<'static, str>, &'static str)>,
 }
 
 impl Piece {
@@ -192,15 +195,25 @@ impl<'a> Doc<'a> {
             if own_weight >= rule_weight {
                 rule = replacement.rule;
             }
+            let text = if prefix.is_empty() && suffix.is_empty() {
+                replacement.text
+            } else {
+                Cow::Owned(prefix + &replacement.text + &suffix)
+            };
             out.push(Piece {
                 original_start: group_start,
                 original_end: group_end,
-                edited: Some((prefix + &replacement.text + &suffix, rule)),
+                edited: Some((text, rule)),
             });
         }
         out.extend(input.into_iter().rev());
         self.pieces = out;
-        self.current = self.pieces.iter().map(|p| p.text(original)).collect();
+        let len = self.pieces.iter().map(|p| p.text(original).len()).sum();
+        let mut current = String::with_capacity(len);
+        for piece in &self.pieces {
+            current.push_str(piece.text(original));
+        }
+        self.current = current;
     }
 
     /// The cleaned text and its edits: one per run of adjacent edited pieces of one rule, with

@@ -110,7 +110,7 @@ pub(crate) fn unwrap_lines(text: &str) -> Vec<Replacement> {
             out.push(Replacement {
                 start: break_start,
                 end: break_end,
-                text: " ".to_owned(),
+                text: std::borrow::Cow::Borrowed(" "),
                 rule: "hard_wrap",
             });
         }
