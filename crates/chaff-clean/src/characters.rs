@@ -5,7 +5,6 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use regex::Regex;
-use unicode_normalization::UnicodeNormalization as _;
 
 use crate::doc::Replacement;
 
@@ -353,10 +352,10 @@ pub(crate) fn mojibake(text: &str) -> Vec<Replacement> {
 
 /// Runs of text that NFC changes: a base character with the non-ASCII characters after it.
 pub(crate) fn nfc(text: &str) -> Vec<Replacement> {
-    if text.is_ascii()
-        || unicode_normalization::is_nfc_quick(text.chars())
-            == unicode_normalization::IsNormalized::Yes
-    {
+    // icu_normalizer: the same output as unicode-normalization, about 25 times faster
+    // (examples/nfc_crates.rs measures both).
+    let normalizer = icu_normalizer::ComposingNormalizerBorrowed::new_nfc();
+    if text.is_ascii() || normalizer.is_normalized(text) {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -374,12 +373,12 @@ pub(crate) fn nfc(text: &str) -> Vec<Replacement> {
         }
         let start = chars[run_start].0;
         let end = chars.get(j).map_or(text.len(), |&(b, _)| b);
-        let normalised: String = text[start..end].nfc().collect();
+        let normalised = normalizer.normalize(&text[start..end]);
         if normalised != text[start..end] {
             out.push(Replacement {
                 start,
                 end,
-                text: Cow::Owned(normalised),
+                text: Cow::Owned(normalised.into_owned()),
                 rule: "unicode_nfc",
             });
         }

@@ -800,6 +800,25 @@ mod properties {
             prop_assert!(!record.text.chars().any(|c| c.is_control() && c != '\n'));
             prop_assert_eq!(rebuild_original(&record).unwrap(), text);
         }
+
+        /// The `unicode_nfc` rule alone gives what unicode-normalization's NFC gives (clean uses
+        /// icu_normalizer, which is much faster; the two must agree).
+        #[test]
+        fn unicode_nfc_agrees_with_unicode_normalization(text in "(\\PC|e\u{301}|a\u{30A}|\u{1100}\u{1161}|\u{0F73}|\u{212B}|\u{1E0B}\u{323}|\u{0344}){0,40}") {
+            use unicode_normalization::UnicodeNormalization as _;
+            let config = chaff_clean::Config {
+                disabled_rules: chaff_clean::RULES
+                    .iter()
+                    .filter(|r| **r != "unicode_nfc")
+                    .map(|r| (*r).to_owned())
+                    .collect(),
+                min_words: 0,
+                ..chaff_clean::Config::default()
+            };
+            let cleaned = chaff_clean::clean_text(&config, &text);
+            let expected: String = text.nfc().collect();
+            prop_assert_eq!(cleaned.text, expected);
+        }
     }
 }
 
