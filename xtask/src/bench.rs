@@ -489,7 +489,7 @@ fn decode_entities(text: &str) -> String {
 }
 
 /// Creates `target/bench-venv` and installs `bench/requirements.txt`; `None` when that fails.
-fn prepare_venv(root: &Path, notes: &mut Vec<String>) -> Option<PathBuf> {
+pub(crate) fn prepare_venv(root: &Path, notes: &mut Vec<String>) -> Option<PathBuf> {
     let venv = root.join("target").join("bench-venv");
     let python = venv.join("bin").join("python");
     let attempt = || -> anyhow::Result<()> {

@@ -45,7 +45,7 @@ cargo xtask run [--input PATH] [--out DIR] [--release] [-- CHAFF-RUN-ARGS…]
 cargo xtask bless [--check]
     Regenerate the insta snapshots, then list the snapshot files that changed.
     --check: fail if any snapshot is stale, with the command to fix it.
-cargo xtask eval cleaneval [--corpus DIR]
+cargo xtask eval cleaneval [--corpus DIR]   (DIR holds final/ and dev/; default ../shared/corpora/cleaneval)
     Clean's word-level precision, recall and F1 on CleanEval (../shared/corpora), with the
     no-cleaning baseline.
 cargo xtask bench [--quick]

@@ -122,6 +122,8 @@ struct Line<'a> {
     n_words: usize,
     /// The phrase lists with a phrase in the line (bits of [`PhraseList`]).
     phrases: u8,
+    /// The share of the line's bytes that are link text (0 without link information).
+    link_share: f32,
 }
 
 impl Line<'_> {
@@ -146,12 +148,37 @@ fn split_lines(text: &str) -> Vec<Line<'_>> {
             end: at + raw.len(),
             text: trimmed,
             phrases: phrases.lists_in(&lower),
+            link_share: 0.0,
             lower,
             n_words: trimmed.split_whitespace().count(),
         });
         at += raw.len() + 1;
     }
     lines
+}
+
+/// Sets each line's share of link text from the byte ranges of link text (sorted, not
+/// overlapping, as ingest writes them).
+fn weigh_links(lines: &mut [Line<'_>], links: &[(usize, usize)]) {
+    let mut next = 0usize;
+    for line in lines.iter_mut() {
+        if line.text.is_empty() {
+            continue;
+        }
+        while next < links.len() && links[next].1 <= line.start {
+            next += 1;
+        }
+        let mut covered = 0usize;
+        let mut k = next;
+        while k < links.len() && links[k].0 < line.end {
+            covered += links[k]
+                .1
+                .min(line.end)
+                .saturating_sub(links[k].0.max(line.start));
+            k += 1;
+        }
+        line.link_share = (covered as f32 / line.text.len() as f32).min(1.0);
+    }
 }
 
 /// The line without the punctuation around it, for exact matches with a label list.
@@ -177,8 +204,15 @@ fn addresses_reader(lower: &str) -> bool {
 }
 
 /// The rules, in the order they claim lines; `enabled` says which may run.
-pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Replacement> {
-    let lines = split_lines(text);
+pub(crate) fn boilerplate(
+    text: &str,
+    links: Option<&[(usize, usize)]>,
+    enabled: &dyn Fn(&str) -> bool,
+) -> Vec<Replacement> {
+    let mut lines = split_lines(text);
+    if let Some(links) = links {
+        weigh_links(&mut lines, links);
+    }
     let n = lines.len();
     let mut claimed: Vec<Option<&'static str>> = vec![None; n];
     let non_blank: Vec<usize> = (0..n).filter(|&i| !lines[i].is_blank()).collect();
@@ -317,14 +351,21 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
         claimed[i] = rule;
     }
 
-    // Navigation: runs of three or more short lines without sentence punctuation.
+    // Navigation: runs of three or more short lines without sentence punctuation (and, when
+    // the page's links are known, mostly link text).
     if enabled("navigation") {
         let mut run: Vec<usize> = Vec::new();
         for i in 0..=n {
             let nav_like = i < n
                 && !lines[i].is_blank()
                 && claimed[i].is_none()
-                && lines[i].n_words <= 4
+                // With link information, a menu is mostly link text and a table or list of the
+                // article's own is not; without it, only very short lines can be told apart.
+                && if links.is_some() {
+                    lines[i].n_words <= 12 && lines[i].link_share >= 0.5
+                } else {
+                    lines[i].n_words <= 4
+                }
                 && !ends_sentence(lines[i].text)
                 && !lines[i].text.ends_with([',', ':', ';']);
             if nav_like {
@@ -363,7 +404,7 @@ pub(crate) fn boilerplate(text: &str, enabled: &dyn Fn(&str) -> bool) -> Vec<Rep
             {
                 continue;
             }
-            if !seen_lines.insert(line.text) {
+            if !seen_lines.insert(line.text) && !ends_sentence(line.text) {
                 claimed[i] = Some("repeated_line");
             }
         }

@@ -216,6 +216,52 @@ impl<'a> Doc<'a> {
         self.current = current;
     }
 
+    /// Maps byte ranges of the original text (sorted by start) to byte ranges of the current
+    /// text. A range end that falls inside a rule's output stretches to that output's end, a
+    /// start to its start; a range the edits removed entirely comes back empty.
+    pub(crate) fn map_original_ranges(&self, ranges: &[(usize, usize)]) -> Vec<(usize, usize)> {
+        // Every endpoint, sorted, mapped in one walk over the pieces.
+        let mut points: Vec<(usize, bool, usize)> = Vec::with_capacity(2 * ranges.len());
+        for (index, &(start, end)) in ranges.iter().enumerate() {
+            points.push((start, false, index));
+            points.push((end, true, index));
+        }
+        points.sort_unstable();
+        let mut mapped = vec![(0usize, 0usize); ranges.len()];
+        let mut pieces = self.pieces.iter().peekable();
+        let mut current = 0usize;
+        for (offset, is_end, index) in points {
+            // Step over pieces that end before the offset (or at it, for a start).
+            while let Some(piece) = pieces.peek() {
+                let past = offset > piece.original_end
+                    || (offset == piece.original_end
+                        && (!is_end || piece.original_start == piece.original_end));
+                if !past {
+                    break;
+                }
+                current += piece.text(self.original).len();
+                pieces.next();
+            }
+            let at = match pieces.peek() {
+                None => current,
+                Some(piece) => match piece.edited {
+                    None => current + offset.saturating_sub(piece.original_start),
+                    Some(_) if is_end => current + piece.text(self.original).len(),
+                    Some(_) => current,
+                },
+            };
+            if is_end {
+                mapped[index].1 = at;
+            } else {
+                mapped[index].0 = at;
+            }
+        }
+        mapped
+            .into_iter()
+            .map(|(start, end)| (start, end.max(start)))
+            .collect()
+    }
+
     /// The cleaned text and its edits: one per run of adjacent edited pieces of one rule, with
     /// the span in the cleaned text (code points) and the original text it replaced.
     pub(crate) fn finish(self, record_edits: bool) -> (String, Vec<Edit>) {

@@ -113,6 +113,16 @@ pub struct Cleaned {
 
 /// Cleans one text.
 pub fn clean_text(config: &Config, text: &str) -> Cleaned {
+    clean_page(config, text, None)
+}
+
+/// Cleans one text extracted from a web page, given the byte ranges of `text` that were link
+/// text (`<a href>`, as ingest records them in the `links` spans). The share of link text in
+/// a line (link density, as jusText and trafilatura weigh it) then tells a menu of links from
+/// a table or list of the article's own: only link-heavy runs of short lines count as
+/// navigation. `None`: the text has no link information (plain text, PDF, a feed), and runs
+/// of short lines are judged by their shape alone.
+pub fn clean_page(config: &Config, text: &str, links: Option<&[(usize, usize)]>) -> Cleaned {
     let mut doc = Doc::new(text);
     let pass = |doc: &mut Doc<'_>, rule: &str, run: fn(&str) -> Vec<Replacement>| {
         if config.enabled(rule) {
@@ -139,7 +149,25 @@ pub fn clean_text(config: &Config, text: &str) -> Cleaned {
             .collect();
         doc.apply(replacements);
     }
-    let replacements = boilerplate::boilerplate(doc.text(), &|rule| config.enabled(rule));
+    let links = links.map(|links| {
+        // Sorted and merged, whatever order the caller gave them in.
+        let mut sorted: Vec<(usize, usize)> = links
+            .iter()
+            .map(|&(start, end)| (start.min(text.len()), end.min(text.len())))
+            .filter(|(start, end)| end > start)
+            .collect();
+        sorted.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(sorted.len());
+        for (start, end) in sorted {
+            match merged.last_mut() {
+                Some(last) if last.1 >= start => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
+            }
+        }
+        doc.map_original_ranges(&merged)
+    });
+    let replacements =
+        boilerplate::boilerplate(doc.text(), links.as_deref(), &|rule| config.enabled(rule));
     doc.apply(replacements);
     pass(&mut doc, "straight_quotes", characters::straight_quotes);
     pass(&mut doc, "whitespace", characters::whitespace);
@@ -153,7 +181,20 @@ impl RecordStage for Config {
     }
 
     fn process(&self, mut record: Record) -> Record {
-        let cleaned = clean_text(self, &record.text);
+        // Link spans index the text as ingest wrote it; clean consumes them (its edits would
+        // leave them pointing at the wrong text).
+        let links = record.spans.remove("links").map(|spans| {
+            let mut cursor = chaff_record::offsets::ByteCursor::new(&record.text);
+            spans
+                .iter()
+                .map(|span| {
+                    let start = cursor.byte_offset(span.start).unwrap_or(record.text.len());
+                    let end = cursor.byte_offset(span.end).unwrap_or(record.text.len());
+                    (start, end.max(start))
+                })
+                .collect::<Vec<_>>()
+        });
+        let cleaned = clean_page(self, &record.text, links.as_deref());
         record.text = cleaned.text;
         record.edits.extend(cleaned.edits);
         let n_words = record

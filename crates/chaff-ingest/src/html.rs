@@ -14,6 +14,48 @@ pub(crate) struct PageText {
     pub language: Option<String>,
     /// `<link rel=canonical>` or `<meta property=og:url>`.
     pub url: Option<String>,
+    /// The text of links (`<a href>`): half-open code-point ranges of `text`, in order, never
+    /// crossing a line. Clean reads a line's share of link text (link density, as jusText and
+    /// trafilatura weigh it) to tell navigation from tables and lists of the article.
+    pub links: Vec<(usize, usize)>,
+}
+
+/// The line being built, with the byte ranges of link text in it.
+#[derive(Debug, Default)]
+struct LineBuilder {
+    line: String,
+    links: Vec<(usize, usize)>,
+    /// Code points in the lines already ended, with their line breaks.
+    n_chars: usize,
+}
+
+impl LineBuilder {
+    /// Ends the line: kept (trimmed) when it has any text, its link ranges turned into
+    /// code-point ranges of the whole text.
+    fn end(&mut self, lines: &mut Vec<String>, links: &mut Vec<(usize, usize)>) {
+        let trimmed = self.line.trim();
+        if !trimmed.is_empty() {
+            let lead = self.line.len() - self.line.trim_start().len();
+            let to_chars = |byte: usize| {
+                let at = byte.saturating_sub(lead).min(trimmed.len());
+                // Link ranges start and end where pushed text did: on character boundaries.
+                trimmed.get(..at).map_or(0, |t| t.chars().count())
+            };
+            for &(start, end) in &self.links {
+                let (start, end) = (self.n_chars + to_chars(start), self.n_chars + to_chars(end));
+                if end > start {
+                    match links.last_mut() {
+                        Some(last) if last.1 >= start => last.1 = last.1.max(end),
+                        _ => links.push((start, end)),
+                    }
+                }
+            }
+            self.n_chars += trimmed.chars().count() + 1;
+            lines.push(trimmed.to_owned());
+        }
+        self.line.clear();
+        self.links.clear();
+    }
 }
 
 /// Elements whose content is never visible text.
@@ -83,9 +125,11 @@ pub(crate) fn page_text(source: &str) -> PageText {
     let document = Html::parse_document(source);
     let mut page = PageText::default();
     let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
+    let mut builder = LineBuilder::default();
+    let mut links: Vec<(usize, usize)> = Vec::new();
     let mut hidden_depth = 0usize;
     let mut pre_depth = 0usize;
+    let mut link_depth = 0usize;
     for edge in document.tree.root().traverse() {
         match edge {
             Edge::Open(node) => match node.value() {
@@ -110,10 +154,13 @@ pub(crate) fn page_text(source: &str) -> PageText {
                     if HIDDEN.contains(&name) {
                         hidden_depth += 1;
                     } else if BLOCKS.contains(&name) {
-                        end_line(&mut line, &mut lines);
+                        builder.end(&mut lines, &mut links);
                     }
                     if name == "pre" {
                         pre_depth += 1;
+                    }
+                    if name == "a" && element.attr("href").is_some() {
+                        link_depth += 1;
                     }
                     // Images carry their alternative text only; it is not visible text.
                 }
@@ -121,13 +168,21 @@ pub(crate) fn page_text(source: &str) -> PageText {
                     if pre_depth > 0 {
                         let mut parts = text.split('\n').peekable();
                         while let Some(part) = parts.next() {
-                            line.push_str(part.trim_end());
+                            let start = builder.line.len();
+                            builder.line.push_str(part.trim_end());
+                            if link_depth > 0 {
+                                builder.links.push((start, builder.line.len()));
+                            }
                             if parts.peek().is_some() {
-                                end_line(&mut line, &mut lines);
+                                builder.end(&mut lines, &mut links);
                             }
                         }
                     } else {
-                        push_folded(&mut line, text);
+                        let start = builder.line.len();
+                        push_folded(&mut builder.line, text);
+                        if link_depth > 0 {
+                            builder.links.push((start, builder.line.len()));
+                        }
                     }
                 }
                 _ => {}
@@ -138,17 +193,21 @@ pub(crate) fn page_text(source: &str) -> PageText {
                     if HIDDEN.contains(&name) {
                         hidden_depth = hidden_depth.saturating_sub(1);
                     } else if BLOCKS.contains(&name) {
-                        end_line(&mut line, &mut lines);
+                        builder.end(&mut lines, &mut links);
                     }
                     if name == "pre" {
                         pre_depth = pre_depth.saturating_sub(1);
+                    }
+                    if name == "a" && element.attr("href").is_some() {
+                        link_depth = link_depth.saturating_sub(1);
                     }
                 }
             }
         }
     }
-    end_line(&mut line, &mut lines);
+    builder.end(&mut lines, &mut links);
     page.text = lines.join("\n");
+    page.links = links;
     page
 }
 
@@ -191,14 +250,6 @@ fn push_folded(line: &mut String, text: &str) {
     if ends_with_space {
         line.push(' ');
     }
-}
-
-fn end_line(line: &mut String, lines: &mut Vec<String>) {
-    let trimmed = line.trim();
-    if !trimmed.is_empty() {
-        lines.push(trimmed.to_owned());
-    }
-    line.clear();
 }
 
 fn fold_whitespace(text: &str) -> String {

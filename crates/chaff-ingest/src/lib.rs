@@ -323,6 +323,15 @@ fn read_document(
         if let Some(url) = page.url {
             record.metadata.insert("url".into(), url.into());
         }
+        // Always present for a page (empty when it has no links): clean then knows it may
+        // weigh link density.
+        record.spans.insert(
+            "links".to_owned(),
+            page.links
+                .iter()
+                .map(|&(start, end)| chaff_record::Span::new(start, end))
+                .collect(),
+        );
         if page.text.trim().is_empty() {
             return quarantine(
                 name,
