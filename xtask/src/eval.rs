@@ -280,6 +280,19 @@ pub(crate) fn cleaneval(root: &Path, args: &[String]) -> anyhow::Result<()> {
         [flag, dir] if flag == "--corpus" => Path::new(dir).to_path_buf(),
         _ => bail!("usage: cargo xtask eval cleaneval [--corpus DIR]"),
     };
+    let chaff = build_chaff(root)?;
+    let mut notes = Vec::new();
+    let python = crate::bench::prepare_venv(root, &mut notes);
+    for note in &notes {
+        eprintln!("eval: {note}");
+    }
+    let (markdown, _) = cleaneval_table(root, &chaff, &corpus, python.as_deref())?;
+    print!("{markdown}");
+    Ok(())
+}
+
+/// Builds the release `chaff` binary; its path.
+pub(crate) fn build_chaff(root: &Path) -> anyhow::Result<PathBuf> {
     let status = crate::cargo()
         .current_dir(root)
         .args(["build", "--release", "--quiet", "--package", "chaff"])
@@ -291,13 +304,5 @@ pub(crate) fn cleaneval(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    let chaff = target.join("release").join("chaff");
-    let mut notes = Vec::new();
-    let python = crate::bench::prepare_venv(root, &mut notes);
-    for note in &notes {
-        eprintln!("eval: {note}");
-    }
-    let (markdown, _) = cleaneval_table(root, &chaff, &corpus, python.as_deref())?;
-    print!("{markdown}");
-    Ok(())
+    Ok(target.join("release").join("chaff"))
 }

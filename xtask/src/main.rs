@@ -18,6 +18,7 @@ use anyhow::{Context as _, bail};
 
 mod bench;
 mod eval;
+mod mojibake;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,7 +28,10 @@ fn main() -> anyhow::Result<()> {
         Some("bless") => bless(&root, &args[1..]),
         Some("eval") => match args.get(1).map(String::as_str) {
             Some("cleaneval") => eval::cleaneval(&root, &args[2..]),
-            _ => bail!("usage: cargo xtask eval cleaneval [--corpus DIR]"),
+            Some("mojibake") => mojibake::mojibake(&root, &args[2..]),
+            _ => bail!(
+                "usage: cargo xtask eval cleaneval [--corpus DIR] | cargo xtask eval mojibake"
+            ),
         },
         Some("bench") => bench::bench(&root, &args[1..]),
         Some("help" | "--help" | "-h") | None => {
@@ -48,6 +52,9 @@ cargo xtask bless [--check]
 cargo xtask eval cleaneval [--corpus DIR]   (DIR holds final/ and dev/; default ../shared/corpora/cleaneval)
     Clean's word-level precision, recall and F1 on CleanEval (../shared/corpora), with the
     no-cleaning baseline.
+cargo xtask eval mojibake
+    Clean's mojibake rule against ftfy's own test cases (fetched from PyPI into target/eval),
+    with ftfy itself in the same run.
 cargo xtask bench [--quick]
     Build in release, prepare the corpora in target/bench-data, install the Python peers in
     target/bench-venv, time chaff and the peers, write BENCHMARKS.md and

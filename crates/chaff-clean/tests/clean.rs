@@ -293,9 +293,21 @@ fn cases() -> Vec<Case> {
         inside("mojibake", "Itâ€™s the ministerâ€™s first visit.", "â€™"),
         inside("mojibake", "The cafÃ© reopened on Monday.", "Ã©"),
         inside("mojibake", "He called it a â€œhistoricâ€\u{9d} day.", "â€œ"),
+        // UTF-8 read as Windows-1252 twice over.
+        inside(
+            "mojibake",
+            "The ministerÃ¢â‚¬â„¢s visit ended early.",
+            "Ã¢â‚¬",
+        ),
+        // Windows-1252 punctuation left as C1 control characters.
+        inside(
+            "mojibake",
+            "\u{93}We are ready,\u{94} the minister said.",
+            "\u{93}",
+        ),
         keep(
             "mojibake",
-            "The Ã character appears in Portuguese words such as São.",
+            "Ângela Guimarães of São Paulo met the mayor of Curaçao.",
         ),
         keep(
             "mojibake",
