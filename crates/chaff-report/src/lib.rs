@@ -31,6 +31,9 @@
 mod dedup_view;
 mod html;
 mod markdown;
+mod pairs;
+
+pub use pairs::{DuplicatePair, PAIR_CHARS, PAIRS_SHOWN, SHARED_NGRAM_WORDS};
 
 use std::collections::BTreeMap;
 
@@ -38,7 +41,7 @@ use chaff_record::{Quarantined, Record};
 use serde::{Deserialize, Serialize};
 
 /// The version of `report.json`'s layout; bumped when a field changes meaning.
-pub const REPORT_SCHEMA_VERSION: u32 = 1;
+pub const REPORT_SCHEMA_VERSION: u32 = 2;
 
 /// Configuration of the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,6 +93,12 @@ pub struct StageFigures {
     pub bytes_out: u64,
     /// Documents the stage dropped, by reason.
     pub dropped: BTreeMap<String, u64>,
+    /// Paragraph spans in the documents the stage passed on, when the runner counts them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paragraphs_out: Option<u64>,
+    /// Sentence spans in the documents the stage passed on, when the runner counts them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentences_out: Option<u64>,
     /// Wall-clock seconds spent in the stage.
     pub seconds: f64,
 }
@@ -146,6 +155,7 @@ pub struct Builder {
     rules: BTreeMap<String, RuleFigures>,
     drops: Vec<DropEntry>,
     documents: Vec<DocumentView>,
+    pairing: pairs::Pairing,
 }
 
 /// One document as the HTML shows it.
@@ -234,6 +244,7 @@ impl Builder {
             rules: BTreeMap::new(),
             drops: Vec::new(),
             documents: Vec::new(),
+            pairing: pairs::Pairing::default(),
         }
     }
 
@@ -241,6 +252,7 @@ impl Builder {
     /// examples.
     pub fn observe(&mut self, record: &Record) {
         self.totals.seen += 1;
+        self.pairing.observe(record);
         if self.documents.len() < self.config.documents_shown {
             self.documents.push(document_view(record));
         }
@@ -303,6 +315,7 @@ impl Builder {
             rules: self.rules,
             drops: self.drops,
             documents: self.documents,
+            pairs: self.pairing.pairs,
             run: figures,
         }
     }
@@ -368,6 +381,8 @@ pub struct Report {
     pub drops: Vec<DropEntry>,
     /// The first documents, shown whole in the HTML.
     pub documents: Vec<DocumentView>,
+    /// Dropped duplicates beside their representatives, for the first [`PAIRS_SHOWN`] clusters.
+    pub pairs: Vec<DuplicatePair>,
     /// The run's own figures.
     pub run: RunFigures,
 }

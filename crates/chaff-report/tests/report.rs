@@ -23,7 +23,7 @@ fn stage(name: &str, docs_in: u64, docs_out: u64, dropped: &[(&str, u64)]) -> St
         bytes_in: docs_in * 100,
         bytes_out: docs_out * 90,
         dropped: dropped.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
-        seconds: 0.0,
+        ..StageFigures::default()
     }
 }
 
@@ -46,6 +46,17 @@ fn sample() -> (Vec<Record>, RunFigures) {
     });
     kept.spans
         .insert("sentences".into(), vec![Span::new(0, 12)]);
+    kept.dedup = Some(chaff_record::Dedup {
+        status: chaff_record::DedupStatus::Kept,
+        duplicate_of: None,
+        method: None,
+        similarity: None,
+        cluster: Some(chaff_record::Cluster {
+            id: "a".into(),
+            size: 2,
+        }),
+        shared_sentences: Vec::new(),
+    });
     let mut short = record("b", "Hi");
     short.drop_with("clean", "too_short", None);
     let mut duplicate = record("c", "Hello world.");
@@ -116,9 +127,12 @@ fn html_escapes_document_text() {
         !html.contains("<img"),
         "raw markup from a document reached the page"
     );
-    assert!(
-        !html.contains("<script>"),
-        "raw markup from a document reached the page"
-    );
+    // The page's own two scripts, and no other.
+    assert_eq!(html.matches("<script").count(), 2, "{html}");
+    assert!(!html.contains("<script>alert"));
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // No network: a policy forbids every source but the page itself.
+    assert!(html.contains("default-src 'none'"));
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
 }
