@@ -152,6 +152,23 @@ pub(crate) fn render(report: &Report) -> String {
             }
             let _ = writeln!(out);
         }
+        if !report.pairs.is_empty() {
+            let _ = writeln!(
+                out,
+                "### Dropped duplicates beside their representatives\n\nShown side by side in `report.html`, text in shared {}-word runs marked.\n",
+                crate::SHARED_NGRAM_WORDS
+            );
+            for pair in &report.pairs {
+                let _ = writeln!(
+                    out,
+                    "- `{}` against `{}`: {:.0}% of its words in shared runs",
+                    pair.duplicate,
+                    pair.representative,
+                    pair.duplicate_shared_words * 100.0
+                );
+            }
+            let _ = writeln!(out);
+        }
         if view.histogram.iter().any(|&n| n > 0) {
             let _ = writeln!(
                 out,
