@@ -146,7 +146,7 @@ pub(crate) fn render(report: &Report) -> String {
             if view.n_clusters as usize > view.clusters.len() {
                 let _ = writeln!(
                     out,
-                    "- … {} more clusters in `report.json`",
+                    "- … and {} more clusters (up to 1,000 listed in `report.json`)",
                     view.n_clusters as usize - view.clusters.len()
                 );
             }
