@@ -242,9 +242,15 @@ fn report_html_in_headless_chromium() {
     );
     assert!(pair.contains("<mark>"), "nothing marked shared: {pair}");
 
-    // The shared-quote matrix, with at least one pair sharing sentences.
+    // The shared-quote matrix, with at least one pair sharing sentences, listed on demand.
     let matrix = element(&dom, "<table id=\"shared-matrix\"", "table");
     assert!(matrix.contains("shared sentences"), "{matrix}");
+    assert!(matrix.contains("<a href=\"#shared-"), "no cell links to its sentences");
+    let sentences = element(&dom, "<div id=\"shared-sentences\"", "div");
+    assert!(
+        sentences.contains("<details id=\"shared-") && sentences.contains("<li>"),
+        "no shared sentence listed: {sentences}"
+    );
 
     // The hostile document is shown, as text: none of its markup became an element or ran.
     assert!(

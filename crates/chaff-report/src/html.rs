@@ -31,11 +31,11 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .chart{display:block;width:100%;max-width:36rem;height:auto}\
 .bar{background:#3a7d5c;height:.8rem;display:inline-block}.bad{color:#b00;font-weight:bold}\
 code{background:#f4f4f4;padding:0 .2rem;overflow-wrap:break-word}td.ex code{overflow-wrap:anywhere}\
-.text{white-space:pre-wrap;overflow-wrap:anywhere}.s0{background:#eef4ff}.s1{background:#fff4e0}del{color:#a33}\
+.text{white-space:pre-wrap;overflow-wrap:anywhere}.s0{background:#eef4ff}.s1{background:#fff4e0}del{color:#a33}ul.removed{list-style:none;padding-left:.5rem}ul.removed li{padding-left:.4rem;margin:.2rem 0}\
 .pair{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:.8rem}\
 .pair .text{max-height:24rem;overflow:auto;border:1px solid #ddd;padding:.4rem;margin:0;font-size:.9rem}\
 .pair h4{margin:.3rem 0}mark{background:#ffe27a}\
-#shared-matrix th{font-weight:normal;white-space:nowrap}#shared-matrix td{min-width:2rem}\
+#shared-matrix th{font-weight:normal;white-space:nowrap}#shared-matrix a{color:inherit}#shared-matrix td{min-width:2rem}\
 pre{overflow-x:auto;background:#f7f7f7;padding:.5rem}\
 @media(max-width:40rem){body{padding:.5rem;font-size:14px}.pair{grid-template-columns:minmax(0,1fr)}}";
 
@@ -44,8 +44,10 @@ const ERROR_HOOK: &str = "(function(){var n=0;function count(){n+=1;\
 document.documentElement.setAttribute('data-errors',String(n));}\
 window.addEventListener('error',count,true);window.addEventListener('unhandledrejection',count);})();";
 
-/// Marks the page as fully run.
-const READY: &str = "document.documentElement.setAttribute('data-ready','1');";
+/// Opens a pair's shared sentences when its matrix cell is clicked; marks the page as run.
+const READY: &str = "document.querySelectorAll('#shared-matrix a').forEach(function(a){\
+a.addEventListener('click',function(){var d=document.getElementById(a.getAttribute('href').slice(1));\
+if(d){d.open=true;}});});document.documentElement.setAttribute('data-ready','1');";
 
 /// No network, no external assets: only the page's own inline styles and scripts.
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
@@ -595,7 +597,8 @@ fn dedup(out: &mut String, report: &Report) {
         let _ = write!(
             out,
             "<h3>Who shares sentences with whom</h3><p>Sentences shared between kept documents \
-             (the {} documents sharing the most); hover a cell for the pair.</p>\
+             (the {} documents sharing the most); a cell counts the shared sentences of both documents. \
+             Click a cell for the sentences.</p>\
              <div class=\"scroll\"><table id=\"shared-matrix\"><tr><th></th>",
             docs.len()
         );
@@ -617,6 +620,12 @@ fn dedup(out: &mut String, report: &Report) {
                 } else {
                     0.15 + 0.85 * n as f64 / widest as f64
                 };
+                let (lo, hi) = (i.min(j), i.max(j));
+                let cell = if n == 0 || i == j {
+                    String::new()
+                } else {
+                    format!("<a href=\"#shared-{lo}-{hi}\">{n}</a>")
+                };
                 let title = if n == 0 || i == j {
                     String::new()
                 } else {
@@ -625,29 +634,64 @@ fn dedup(out: &mut String, report: &Report) {
                         attr(&format!("{doc} × {}: {n} shared sentences", docs[j]))
                     )
                 };
+                let ink = if alpha > 0.6 { ";color:#fff" } else { "" };
                 let _ = write!(
                     out,
-                    "<td class=\"n\"{title} style=\"background:rgba(200,80,40,{alpha:.2})\">{}</td>",
-                    if n == 0 { String::new() } else { n.to_string() }
+                    "<td class=\"n\"{title} style=\"background:rgba(200,80,40,{alpha:.2}){ink}\">{cell}</td>"
                 );
             }
             let _ = write!(out, "</tr>");
         }
         let _ = write!(out, "</table></div>");
-        let _ = write!(
-            out,
-            "<details id=\"shared-pairs\"><summary>The document pairs, most shared sentences first</summary><ul>"
-        );
-        for pair in view.shared.iter().take(crate::dedup_view::SHOWN) {
+        // Each pair in the matrix, most shared sentences first, with the sentences the report
+        // kept for it.
+        let mut listed: Vec<(usize, usize, u64)> = Vec::new();
+        for (i, row) in cells.iter().enumerate() {
+            for (j, &n) in row.iter().enumerate().skip(i + 1) {
+                if n > 0 {
+                    listed.push((i, j, n));
+                }
+            }
+        }
+        listed.sort_by(|x, y| y.2.cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
+        let _ = write!(out, "<div id=\"shared-sentences\">");
+        for (i, j, n) in listed {
+            let sentences = report.shared_sentences.iter().find(|p| {
+                (p.a == docs[i] && p.b == docs[j]) || (p.a == docs[j] && p.b == docs[i])
+            });
             let _ = write!(
                 out,
-                "<li><code>{}</code> and <code>{}</code>: {} sentences</li>",
-                encode_text(&pair.a),
-                encode_text(&pair.b),
-                pair.sentences
+                "<details id=\"shared-{i}-{j}\"><summary>{} <code>{}</code> and {} <code>{}</code>: {n} shared sentences</summary>",
+                i + 1,
+                encode_text(&docs[i]),
+                j + 1,
+                encode_text(&docs[j])
             );
+            match sentences {
+                Some(shared) if !shared.sentences.is_empty() => {
+                    let _ = write!(
+                        out,
+                        "<p>Some of <code>{}</code>'s sentences that <code>{}</code> also holds:</p><ul>",
+                        encode_text(&shared.a),
+                        encode_text(&shared.b)
+                    );
+                    for sentence in &shared.sentences {
+                        let _ = write!(out, "<li>{}</li>", encode_text(sentence));
+                    }
+                    let _ = write!(out, "</ul>");
+                }
+                _ => {
+                    let _ = write!(
+                        out,
+                        "<p>The sentences are not listed here (the report keeps them for the first {} pairs); \
+                         see <code>dedup.shared_sentences</code> in <code>kept.jsonl</code>.</p>",
+                        crate::SHARED_PAIRS_LISTED
+                    );
+                }
+            }
+            let _ = write!(out, "</details>");
         }
-        let _ = write!(out, "</ul></details>");
+        let _ = write!(out, "</div>");
     }
     let _ = write!(out, "</section>");
 }
@@ -696,7 +740,8 @@ fn documents(out: &mut String, report: &Report) {
             for (stage, rule, original) in &doc.removed {
                 let _ = write!(
                     out,
-                    "<li><code>{}/{}</code> <del>{}</del></li>",
+                    "<li style=\"border-left:.3rem solid hsl({},60%,42%)\"><code>{}/{}</code> <del style=\"color:hsl({0},60%,35%)\">{}</del></li>",
+                    rule_hue(rule),
                     encode_text(stage),
                     encode_text(rule),
                     encode_text(original)
@@ -707,6 +752,14 @@ fn documents(out: &mut String, report: &Report) {
         let _ = write!(out, "</details>");
     }
     let _ = write!(out, "</section>");
+}
+
+/// A hue for a rule, the same on every page (FNV-1a of its name).
+fn rule_hue(rule: &str) -> u64 {
+    let hash = rule.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    hash % 360
 }
 
 fn run_facts(out: &mut String, report: &Report) {

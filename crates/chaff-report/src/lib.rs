@@ -156,6 +156,26 @@ pub struct Builder {
     drops: Vec<DropEntry>,
     documents: Vec<DocumentView>,
     pairing: pairs::Pairing,
+    shared: Vec<SharedSentences>,
+    /// Indices into `shared` by the pair's earlier document.
+    shared_by_a: std::collections::HashMap<String, Vec<usize>>,
+}
+
+/// Document pairs whose shared sentences the report lists, at most.
+pub const SHARED_PAIRS_LISTED: usize = 200;
+/// Shared sentences listed per document pair, at most.
+pub const SHARED_SENTENCES_LISTED: usize = 3;
+
+/// Sentences two kept documents share, as the earlier of the two holds them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SharedSentences {
+    /// The earlier document (the one the sentences are quoted from).
+    pub a: String,
+    /// The later one.
+    pub b: String,
+    /// Up to [`SHARED_SENTENCES_LISTED`] of `a`'s sentences that `b` also holds (cut to the
+    /// configured example length).
+    pub sentences: Vec<String>,
 }
 
 /// One document as the HTML shows it.
@@ -245,6 +265,8 @@ impl Builder {
             drops: Vec::new(),
             documents: Vec::new(),
             pairing: pairs::Pairing::default(),
+            shared: Vec::new(),
+            shared_by_a: std::collections::HashMap::new(),
         }
     }
 
@@ -253,6 +275,7 @@ impl Builder {
     pub fn observe(&mut self, record: &Record) {
         self.totals.seen += 1;
         self.pairing.observe(record);
+        self.observe_shared(record);
         if self.documents.len() < self.config.documents_shown {
             self.documents.push(document_view(record));
         }
@@ -304,6 +327,65 @@ impl Builder {
         }
     }
 
+    /// Keeps the first sentences the first document pairs share, from the earlier document's
+    /// side (its record comes first in input order).
+    fn observe_shared(&mut self, record: &Record) {
+        let Some(dedup) = record.dedup.as_ref() else {
+            return;
+        };
+        if dedup.shared_sentences.is_empty() || record.is_dropped() {
+            return;
+        }
+        if self.shared.len() >= SHARED_PAIRS_LISTED && !self.shared_by_a.contains_key(&record.id) {
+            return;
+        }
+        for shared in &dedup.shared_sentences {
+            for other in &shared.with {
+                let listed = self.shared_by_a.get(&record.id).and_then(|listed| {
+                    listed
+                        .iter()
+                        .copied()
+                        .find(|&i| self.shared[i].b == other.id)
+                });
+                let index = match listed {
+                    Some(index) => index,
+                    None => {
+                        // Pairs are listed from their earlier document's side; the later
+                        // document finds its pair already there, under the other id.
+                        let from_other_side = self
+                            .shared_by_a
+                            .get(&other.id)
+                            .is_some_and(|listed| listed.iter().any(|&i| self.shared[i].b == record.id));
+                        if self.shared.len() >= SHARED_PAIRS_LISTED || from_other_side {
+                            continue;
+                        }
+                        self.shared.push(SharedSentences {
+                            a: record.id.clone(),
+                            b: other.id.clone(),
+                            sentences: Vec::new(),
+                        });
+                        let index = self.shared.len() - 1;
+                        self.shared_by_a
+                            .entry(record.id.clone())
+                            .or_default()
+                            .push(index);
+                        index
+                    }
+                };
+                let sentences = &mut self.shared[index].sentences;
+                if sentences.len() < SHARED_SENTENCES_LISTED {
+                    let text: String = record
+                        .text
+                        .chars()
+                        .skip(shared.span.start)
+                        .take(shared.span.len())
+                        .collect();
+                    sentences.push(cut(text.trim(), self.config.example_chars));
+                }
+            }
+        }
+    }
+
     /// Joins the counts with the run's figures.
     pub fn finish(self, figures: RunFigures) -> Report {
         let mut totals = self.totals;
@@ -316,6 +398,7 @@ impl Builder {
             drops: self.drops,
             documents: self.documents,
             pairs: self.pairing.pairs,
+            shared_sentences: self.shared,
             run: figures,
         }
     }
@@ -383,6 +466,8 @@ pub struct Report {
     pub documents: Vec<DocumentView>,
     /// Dropped duplicates beside their representatives, for the first [`PAIRS_SHOWN`] clusters.
     pub pairs: Vec<DuplicatePair>,
+    /// Sentences shared between kept documents, for the first [`SHARED_PAIRS_LISTED`] pairs.
+    pub shared_sentences: Vec<SharedSentences>,
     /// The run's own figures.
     pub run: RunFigures,
 }

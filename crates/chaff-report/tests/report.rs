@@ -229,6 +229,25 @@ fn a_million_documents_make_a_bounded_report() {
                 n_dropped += 1;
                 duplicate(&id, &long_text, &format!("doc{:07}", i - 1))
             }
+            2 => {
+                // Quotes its neighbour: one shared sentence.
+                let mut record = record(&id, "A short unique document.");
+                record.dedup = Some(chaff_record::Dedup {
+                    status: chaff_record::DedupStatus::Kept,
+                    duplicate_of: None,
+                    method: None,
+                    similarity: None,
+                    cluster: None,
+                    shared_sentences: vec![chaff_record::SharedSentence {
+                        span: Span::new(0, 24),
+                        with: vec![chaff_record::SharedWith {
+                            id: format!("doc{:07}", i + 1),
+                            score: 1.0,
+                        }],
+                    }],
+                });
+                record
+            }
             _ => record(&id, "A short unique document."),
         };
         builder.observe(&record);
@@ -278,6 +297,14 @@ fn a_million_documents_make_a_bounded_report() {
         assert!(pair.representative_text.chars().count() <= chaff_report::PAIR_CHARS + 1);
         assert!(pair.duplicate_text.chars().count() <= chaff_report::PAIR_CHARS + 1);
     }
+    assert_eq!(
+        report.shared_sentences.len(),
+        chaff_report::SHARED_PAIRS_LISTED
+    );
+    assert_eq!(
+        report.shared_sentences[0].sentences,
+        ["A short unique document."]
+    );
     for rule in report.rules.values() {
         assert!(rule.examples.len() <= config.examples_per_rule);
     }
