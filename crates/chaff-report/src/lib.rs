@@ -4,15 +4,26 @@
 //! # Brief overview
 //!
 //! The report is built in one streaming pass: [`Builder::observe`] takes every final record
-//! (kept or dropped) and keeps only counts and a bounded number of examples, so memory does not
-//! grow with the corpus. [`Builder::finish`] joins them with the run's [`RunFigures`] (stage
-//! timings, quarantined inputs, the dedup summary) and checks the accounting identity: every
-//! ingested document is kept or dropped with a reason, and every stage's documents in equal its
-//! documents out plus what it dropped.
+//! (kept or dropped) and keeps only counts and bounded samples, so memory does not grow with the
+//! corpus: a few examples per rule, the first dropped ids and documents, the first
+//! [`PAIRS_SHOWN`] duplicates beside their representatives (texts cut to [`PAIR_CHARS`]), and
+//! the sentences the first [`SHARED_PAIRS_LISTED`] document pairs share. [`Builder::finish`]
+//! joins them with the run's [`RunFigures`] (stage figures, quarantined inputs, the dedup
+//! summary); [`Report::check_identity`] checks the accounting identity: every ingested document
+//! is kept or dropped with a reason, and every stage's documents in equal its documents out plus
+//! what it dropped.
 //!
-//! This first version renders the funnel, the drops by reason, the clean rules, the dedup
-//! summary and the run facts; the per-document and cluster views of the HTML come with the
-//! report's own issue.
+//! The page (`report.html`) shows the funnel as a table and an inline SVG chart, the rules with
+//! examples, the dropped documents, the duplicate clusters with a side-by-side view of the first
+//! pairs (shared word 5-grams marked), the similarity histogram, the who-quotes-whom matrix with
+//! the shared sentences on demand, the first documents (sentences shaded, removals by rule) and
+//! the run facts. Every list is capped; the rest is in `report.json`.
+//!
+//! # `report.json`
+//!
+//! The [`Report`] serialised; its fields are documented on the types. `schema_version`
+//! ([`REPORT_SCHEMA_VERSION`]) changes when a field changes meaning. Version 2 added `pairs`
+//! and `shared_sentences`, and the optional `paragraphs_out`/`sentences_out` of a stage.
 //!
 //! # Example
 //!
