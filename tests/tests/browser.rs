@@ -22,8 +22,12 @@ const SAME_ARTICLE: [&str; 2] = [
 ];
 
 /// Markup in a document's text that would run if the page let it through: each payload leaves
-/// a trace in the DOM (the title, an attribute, an element) when it executes.
+/// a trace in the DOM (the title, an attribute, an element) when it executes. Clean strips the
+/// raw tags (they reach the page as removed text); the entity-encoded ones it decodes, so they
+/// reach the page as the document's own text.
 const HOSTILE: &str = "A hostile document tests the report page, which must show its markup as text.\n\n\
+Entities: &lt;script&gt;document.title='pwned'&lt;/script&gt; and \
+&lt;img src=x onerror=\"document.documentElement.setAttribute('data-pwned','1')\"&gt; decode to markup.\n\n\
 <script>document.title='pwned';alert(1)</script> The script tag before this sentence must stay text.\n\n\
 An image follows: <img src=x onerror=\"document.documentElement.setAttribute('data-pwned','1');alert(1)\"> and then more words in the sentence.\n\n\
 A division with an event attribute: <div onmouseover=\"alert(1)\" id=\"injected\">hover over me</div> ends this paragraph.\n\n\
@@ -277,6 +281,11 @@ fn report_html_in_headless_chromium() {
     );
     assert!(dom.contains("&lt;img src=x onerror="), "the payload is not shown as text");
     assert!(dom.contains("&lt;script&gt;document.title"));
+    let evil = element(&dom, "<details class=\"doc\" data-id=\"hostile/evil.txt\"", "details");
+    assert!(
+        evil.contains("Entities: &lt;script&gt;document.title='pwned'&lt;/script&gt;"),
+        "the decoded markup is not the document's text: {evil}"
+    );
 
     // Screenshots for people: a laptop and a phone.
     let target = target_dir();
