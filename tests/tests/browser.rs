@@ -192,7 +192,10 @@ fn report_html_in_headless_chromium() {
         &binary,
         &scratch,
         &page,
-        &["--dump-dom".to_owned(), "--virtual-time-budget=2000".to_owned()],
+        &[
+            "--dump-dom".to_owned(),
+            "--virtual-time-budget=2000".to_owned(),
+        ],
     );
 
     // The page ran to its end, with no script error and nothing logged to the console.
@@ -249,7 +252,10 @@ fn report_html_in_headless_chromium() {
     // The shared-quote matrix, with at least one pair sharing sentences, listed on demand.
     let matrix = element(&dom, "<table id=\"shared-matrix\"", "table");
     assert!(matrix.contains("shared sentences"), "{matrix}");
-    assert!(matrix.contains("<a href=\"#shared-"), "no cell links to its sentences");
+    assert!(
+        matrix.contains("<a href=\"#shared-"),
+        "no cell links to its sentences"
+    );
     let sentences = element(&dom, "<div id=\"shared-sentences\"", "div");
     assert!(
         sentences.contains("<details id=\"shared-") && sentences.contains("<li>"),
@@ -269,7 +275,10 @@ fn report_html_in_headless_chromium() {
         dom.contains("<title>chaff run report</title>"),
         "a script from a document ran"
     );
-    assert!(!dom.contains("<img"), "a document's <img> became an element");
+    assert!(
+        !dom.contains("<img"),
+        "a document's <img> became an element"
+    );
     assert!(
         !dom.contains("<div onmouseover"),
         "a document's <div> became an element"
@@ -279,9 +288,16 @@ fn report_html_in_headless_chromium() {
         2,
         "a script element other than the page's own two"
     );
-    assert!(dom.contains("&lt;img src=x onerror="), "the payload is not shown as text");
+    assert!(
+        dom.contains("&lt;img src=x onerror="),
+        "the payload is not shown as text"
+    );
     assert!(dom.contains("&lt;script&gt;document.title"));
-    let evil = element(&dom, "<details class=\"doc\" data-id=\"hostile/evil.txt\"", "details");
+    let evil = element(
+        &dom,
+        "<details class=\"doc\" data-id=\"hostile/evil.txt\"",
+        "details",
+    );
     assert!(
         evil.contains("Entities: &lt;script&gt;document.title='pwned'&lt;/script&gt;"),
         "the decoded markup is not the document's text: {evil}"

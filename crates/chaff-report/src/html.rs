@@ -50,7 +50,8 @@ a.addEventListener('click',function(){var d=document.getElementById(a.getAttribu
 if(d){d.open=true;}});});document.documentElement.setAttribute('data-ready','1');";
 
 /// No network, no external assets: only the page's own inline styles and scripts.
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
+const CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
 
 /// Renders the page; `write!` into a `String` cannot fail, so its results are ignored.
 pub(crate) fn render(report: &Report) -> String {
@@ -152,6 +153,9 @@ struct ChartRow<'a> {
     tooltip: String,
 }
 
+/// One panel of the funnel chart: its name, how its numbers print, its rows.
+type Metric<'a> = (&'a str, fn(u64) -> String, Vec<ChartRow<'a>>);
+
 /// The funnel as a chart (inline SVG) and as a table.
 fn funnel(out: &mut String, report: &Report) {
     let stages = &report.run.stages;
@@ -169,7 +173,6 @@ fn funnel(out: &mut String, report: &Report) {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    type Metric<'a> = (&'a str, Box<dyn Fn(u64) -> String>, Vec<ChartRow<'a>>);
     let mut metrics: Vec<Metric> = Vec::new();
     let docs: Vec<ChartRow> = stages
         .iter()
@@ -190,7 +193,7 @@ fn funnel(out: &mut String, report: &Report) {
             ),
         })
         .collect();
-    metrics.push(("documents", Box::new(thousands), docs));
+    metrics.push(("documents", thousands as fn(u64) -> String, docs));
     let bytes: Vec<ChartRow> = stages
         .iter()
         .map(|s| ChartRow {
@@ -205,7 +208,7 @@ fn funnel(out: &mut String, report: &Report) {
             ),
         })
         .collect();
-    metrics.push(("bytes of text", Box::new(human_bytes), bytes));
+    metrics.push(("bytes of text", human_bytes, bytes));
     // Paragraphs and sentences, for the stages whose runner counted them.
     for (name, get) in [
         (
@@ -228,7 +231,7 @@ fn funnel(out: &mut String, report: &Report) {
             previous = get(stage);
         }
         if !rows.is_empty() {
-            metrics.push((name, Box::new(thousands), rows));
+            metrics.push((name, thousands as fn(u64) -> String, rows));
         }
     }
     let footnote = format!(
@@ -283,7 +286,7 @@ fn funnel(out: &mut String, report: &Report) {
 /// for what came out, over the same scale.
 fn chart(
     out: &mut String,
-    metrics: &[(&str, Box<dyn Fn(u64) -> String>, Vec<ChartRow>)],
+    metrics: &[Metric],
     footnote: &str,
 ) {
     const WIDTH: u32 = 480;
@@ -424,7 +427,11 @@ fn drops(out: &mut String, report: &Report, n_dropped: u64) {
     if report.drops.is_empty() {
         return;
     }
-    let open = if report.drops.len() <= 20 { " open" } else { "" };
+    let open = if report.drops.len() <= 20 {
+        " open"
+    } else {
+        ""
+    };
     let _ = write!(
         out,
         "<section id=\"drops\"><h2>Dropped documents</h2><details{open}><summary>{} listed</summary><ul>",
@@ -656,9 +663,10 @@ fn dedup(out: &mut String, report: &Report) {
         listed.sort_by(|x, y| y.2.cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
         let _ = write!(out, "<div id=\"shared-sentences\">");
         for (i, j, n) in listed {
-            let sentences = report.shared_sentences.iter().find(|p| {
-                (p.a == docs[i] && p.b == docs[j]) || (p.a == docs[j] && p.b == docs[i])
-            });
+            let sentences = report
+                .shared_sentences
+                .iter()
+                .find(|p| (p.a == docs[i] && p.b == docs[j]) || (p.a == docs[j] && p.b == docs[i]));
             let _ = write!(
                 out,
                 "<details id=\"shared-{i}-{j}\"><summary>{} <code>{}</code> and {} <code>{}</code>: {n} shared sentences</summary>",

@@ -363,10 +363,10 @@ impl Builder {
                     None => {
                         // Pairs are listed from their earlier document's side; the later
                         // document finds its pair already there, under the other id.
-                        let from_other_side = self
-                            .shared_by_a
-                            .get(&other.id)
-                            .is_some_and(|listed| listed.iter().any(|&i| self.shared[i].b == record.id));
+                        let from_other_side =
+                            self.shared_by_a.get(&other.id).is_some_and(|listed| {
+                                listed.iter().any(|&i| self.shared[i].b == record.id)
+                            });
                         if self.shared.len() >= SHARED_PAIRS_LISTED || from_other_side {
                             continue;
                         }

@@ -273,7 +273,12 @@ fn a_million_documents_make_a_bounded_report() {
         .collect();
     let figures = RunFigures {
         n_ingested: N,
-        stages: vec![stage("dedup", N, N - n_dropped, &[("duplicate", n_dropped)])],
+        stages: vec![stage(
+            "dedup",
+            N,
+            N - n_dropped,
+            &[("duplicate", n_dropped)],
+        )],
         dedup: serde_json::json!({
             "n_docs": N,
             "n_clusters": N / 10,
@@ -312,16 +317,33 @@ fn a_million_documents_make_a_bounded_report() {
     // The page shows the first of everything and says where the rest is.
     let html = report.to_html();
     assert!(html.len() < 600_000, "report.html is {} bytes", html.len());
-    assert!(html.contains("… and 99,980 more clusters"), "clusters not capped");
+    assert!(
+        html.contains("… and 99,980 more clusters"),
+        "clusters not capped"
+    );
     assert!(html.contains("… and 60 more rules"), "rules not capped");
     assert!(html.contains("… and 99,800 more in <code>dropped.jsonl</code>"));
-    assert_eq!(html.matches("class=\"pair-view\"").count(), chaff_report::PAIRS_SHOWN);
-    assert_eq!(html.matches("<details class=\"doc\"").count(), config.documents_shown);
+    assert_eq!(
+        html.matches("class=\"pair-view\"").count(),
+        chaff_report::PAIRS_SHOWN
+    );
+    assert_eq!(
+        html.matches("<details class=\"doc\"").count(),
+        config.documents_shown
+    );
     assert!(html.contains("1,000,000 documents ingested"));
     let markdown = report.to_markdown();
-    assert!(markdown.len() < 100_000, "report.md is {} bytes", markdown.len());
+    assert!(
+        markdown.len() < 100_000,
+        "report.md is {} bytes",
+        markdown.len()
+    );
     let json = report.to_json();
-    assert!(json.len() < 1_000_000, "report.json is {} bytes", json.len());
+    assert!(
+        json.len() < 1_000_000,
+        "report.json is {} bytes",
+        json.len()
+    );
     eprintln!(
         "{N} documents: report.html {} bytes, report.md {} bytes, report.json {} bytes",
         html.len(),
