@@ -284,11 +284,7 @@ fn funnel(out: &mut String, report: &Report) {
 
 /// Horizontal bar panels, one per metric: per row a pale bar for what went in and a dark one
 /// for what came out, over the same scale.
-fn chart(
-    out: &mut String,
-    metrics: &[Metric],
-    footnote: &str,
-) {
+fn chart(out: &mut String, metrics: &[Metric], footnote: &str) {
     const WIDTH: u32 = 480;
     const LABEL: u32 = 64;
     const VALUE: u32 = 136;
