@@ -123,10 +123,9 @@ fn seeds_run_end_to_end() {
         assert_eq!(original, ingested[&record.id].text, "{}", record.id);
     }
 
-    insta::assert_snapshot!(
-        "seeds_report_md",
-        without_timings(outcome.report).to_markdown()
-    );
+    let report = without_timings(outcome.report);
+    insta::assert_snapshot!("seeds_report_md", report.to_markdown());
+    insta::assert_snapshot!("seeds_report_json", report.to_json());
 }
 
 #[test]

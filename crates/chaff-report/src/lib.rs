@@ -4,15 +4,26 @@
 //! # Brief overview
 //!
 //! The report is built in one streaming pass: [`Builder::observe`] takes every final record
-//! (kept or dropped) and keeps only counts and a bounded number of examples, so memory does not
-//! grow with the corpus. [`Builder::finish`] joins them with the run's [`RunFigures`] (stage
-//! timings, quarantined inputs, the dedup summary) and checks the accounting identity: every
-//! ingested document is kept or dropped with a reason, and every stage's documents in equal its
-//! documents out plus what it dropped.
+//! (kept or dropped) and keeps only counts and bounded samples, so memory does not grow with the
+//! corpus: a few examples per rule, the first dropped ids and documents, the first
+//! [`PAIRS_SHOWN`] duplicates beside their representatives (texts cut to [`PAIR_CHARS`]), and
+//! the sentences the first [`SHARED_PAIRS_LISTED`] document pairs share. [`Builder::finish`]
+//! joins them with the run's [`RunFigures`] (stage figures, quarantined inputs, the dedup
+//! summary); [`Report::check_identity`] checks the accounting identity: every ingested document
+//! is kept or dropped with a reason, and every stage's documents in equal its documents out plus
+//! what it dropped.
 //!
-//! This first version renders the funnel, the drops by reason, the clean rules, the dedup
-//! summary and the run facts; the per-document and cluster views of the HTML come with the
-//! report's own issue.
+//! The page (`report.html`) shows the funnel as a table and an inline SVG chart, the rules with
+//! examples, the dropped documents, the duplicate clusters with a side-by-side view of the first
+//! pairs (shared word 5-grams marked), the similarity histogram, the who-quotes-whom matrix with
+//! the shared sentences on demand, the first documents (sentences shaded, removals by rule) and
+//! the run facts. Every list is capped; the rest is in `report.json`.
+//!
+//! # `report.json`
+//!
+//! The [`Report`] serialised; its fields are documented on the types. `schema_version`
+//! ([`REPORT_SCHEMA_VERSION`]) changes when a field changes meaning. Version 2 added `pairs`
+//! and `shared_sentences`, and the optional `paragraphs_out`/`sentences_out` of a stage.
 //!
 //! # Example
 //!
@@ -31,6 +42,9 @@
 mod dedup_view;
 mod html;
 mod markdown;
+mod pairs;
+
+pub use pairs::{DuplicatePair, PAIR_CHARS, PAIRS_SHOWN, SHARED_NGRAM_WORDS};
 
 use std::collections::BTreeMap;
 
@@ -38,7 +52,7 @@ use chaff_record::{Quarantined, Record};
 use serde::{Deserialize, Serialize};
 
 /// The version of `report.json`'s layout; bumped when a field changes meaning.
-pub const REPORT_SCHEMA_VERSION: u32 = 1;
+pub const REPORT_SCHEMA_VERSION: u32 = 2;
 
 /// Configuration of the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,6 +104,12 @@ pub struct StageFigures {
     pub bytes_out: u64,
     /// Documents the stage dropped, by reason.
     pub dropped: BTreeMap<String, u64>,
+    /// Paragraph spans in the documents the stage passed on, when the runner counts them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paragraphs_out: Option<u64>,
+    /// Sentence spans in the documents the stage passed on, when the runner counts them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentences_out: Option<u64>,
     /// Wall-clock seconds spent in the stage.
     pub seconds: f64,
 }
@@ -146,6 +166,27 @@ pub struct Builder {
     rules: BTreeMap<String, RuleFigures>,
     drops: Vec<DropEntry>,
     documents: Vec<DocumentView>,
+    pairing: pairs::Pairing,
+    shared: Vec<SharedSentences>,
+    /// Indices into `shared` by the pair's earlier document.
+    shared_by_a: std::collections::HashMap<String, Vec<usize>>,
+}
+
+/// Document pairs whose shared sentences the report lists, at most.
+pub const SHARED_PAIRS_LISTED: usize = 200;
+/// Shared sentences listed per document pair, at most.
+pub const SHARED_SENTENCES_LISTED: usize = 3;
+
+/// Sentences two kept documents share, as the earlier of the two holds them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SharedSentences {
+    /// The earlier document (the one the sentences are quoted from).
+    pub a: String,
+    /// The later one.
+    pub b: String,
+    /// Up to [`SHARED_SENTENCES_LISTED`] of `a`'s sentences that `b` also holds (cut to the
+    /// configured example length).
+    pub sentences: Vec<String>,
 }
 
 /// One document as the HTML shows it.
@@ -234,6 +275,9 @@ impl Builder {
             rules: BTreeMap::new(),
             drops: Vec::new(),
             documents: Vec::new(),
+            pairing: pairs::Pairing::default(),
+            shared: Vec::new(),
+            shared_by_a: std::collections::HashMap::new(),
         }
     }
 
@@ -241,6 +285,8 @@ impl Builder {
     /// examples.
     pub fn observe(&mut self, record: &Record) {
         self.totals.seen += 1;
+        self.pairing.observe(record);
+        self.observe_shared(record);
         if self.documents.len() < self.config.documents_shown {
             self.documents.push(document_view(record));
         }
@@ -292,6 +338,65 @@ impl Builder {
         }
     }
 
+    /// Keeps the first sentences the first document pairs share, from the earlier document's
+    /// side (its record comes first in input order).
+    fn observe_shared(&mut self, record: &Record) {
+        let Some(dedup) = record.dedup.as_ref() else {
+            return;
+        };
+        if dedup.shared_sentences.is_empty() || record.is_dropped() {
+            return;
+        }
+        if self.shared.len() >= SHARED_PAIRS_LISTED && !self.shared_by_a.contains_key(&record.id) {
+            return;
+        }
+        for shared in &dedup.shared_sentences {
+            for other in &shared.with {
+                let listed = self.shared_by_a.get(&record.id).and_then(|listed| {
+                    listed
+                        .iter()
+                        .copied()
+                        .find(|&i| self.shared[i].b == other.id)
+                });
+                let index = match listed {
+                    Some(index) => index,
+                    None => {
+                        // Pairs are listed from their earlier document's side; the later
+                        // document finds its pair already there, under the other id.
+                        let from_other_side =
+                            self.shared_by_a.get(&other.id).is_some_and(|listed| {
+                                listed.iter().any(|&i| self.shared[i].b == record.id)
+                            });
+                        if self.shared.len() >= SHARED_PAIRS_LISTED || from_other_side {
+                            continue;
+                        }
+                        self.shared.push(SharedSentences {
+                            a: record.id.clone(),
+                            b: other.id.clone(),
+                            sentences: Vec::new(),
+                        });
+                        let index = self.shared.len() - 1;
+                        self.shared_by_a
+                            .entry(record.id.clone())
+                            .or_default()
+                            .push(index);
+                        index
+                    }
+                };
+                let sentences = &mut self.shared[index].sentences;
+                if sentences.len() < SHARED_SENTENCES_LISTED {
+                    let text: String = record
+                        .text
+                        .chars()
+                        .skip(shared.span.start)
+                        .take(shared.span.len())
+                        .collect();
+                    sentences.push(cut(text.trim(), self.config.example_chars));
+                }
+            }
+        }
+    }
+
     /// Joins the counts with the run's figures.
     pub fn finish(self, figures: RunFigures) -> Report {
         let mut totals = self.totals;
@@ -303,6 +408,8 @@ impl Builder {
             rules: self.rules,
             drops: self.drops,
             documents: self.documents,
+            pairs: self.pairing.pairs,
+            shared_sentences: self.shared,
             run: figures,
         }
     }
@@ -368,6 +475,10 @@ pub struct Report {
     pub drops: Vec<DropEntry>,
     /// The first documents, shown whole in the HTML.
     pub documents: Vec<DocumentView>,
+    /// Dropped duplicates beside their representatives, for the first [`PAIRS_SHOWN`] clusters.
+    pub pairs: Vec<DuplicatePair>,
+    /// Sentences shared between kept documents, for the first [`SHARED_PAIRS_LISTED`] pairs.
+    pub shared_sentences: Vec<SharedSentences>,
     /// The run's own figures.
     pub run: RunFigures,
 }

@@ -146,8 +146,25 @@ pub(crate) fn render(report: &Report) -> String {
             if view.n_clusters as usize > view.clusters.len() {
                 let _ = writeln!(
                     out,
-                    "- … {} more clusters in `report.json`",
+                    "- … and {} more clusters (up to 1,000 listed in `report.json`)",
                     view.n_clusters as usize - view.clusters.len()
+                );
+            }
+            let _ = writeln!(out);
+        }
+        if !report.pairs.is_empty() {
+            let _ = writeln!(
+                out,
+                "### Dropped duplicates beside their representatives\n\nShown side by side in `report.html`, text in shared {}-word runs marked.\n",
+                crate::SHARED_NGRAM_WORDS
+            );
+            for pair in &report.pairs {
+                let _ = writeln!(
+                    out,
+                    "- `{}` against `{}`: {:.0}% of its words in shared runs",
+                    pair.duplicate,
+                    pair.representative,
+                    pair.duplicate_shared_words * 100.0
                 );
             }
             let _ = writeln!(out);

@@ -23,7 +23,7 @@ fn stage(name: &str, docs_in: u64, docs_out: u64, dropped: &[(&str, u64)]) -> St
         bytes_in: docs_in * 100,
         bytes_out: docs_out * 90,
         dropped: dropped.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
-        seconds: 0.0,
+        ..StageFigures::default()
     }
 }
 
@@ -46,6 +46,17 @@ fn sample() -> (Vec<Record>, RunFigures) {
     });
     kept.spans
         .insert("sentences".into(), vec![Span::new(0, 12)]);
+    kept.dedup = Some(chaff_record::Dedup {
+        status: chaff_record::DedupStatus::Kept,
+        duplicate_of: None,
+        method: None,
+        similarity: None,
+        cluster: Some(chaff_record::Cluster {
+            id: "a".into(),
+            size: 2,
+        }),
+        shared_sentences: Vec::new(),
+    });
     let mut short = record("b", "Hi");
     short.drop_with("clean", "too_short", None);
     let mut duplicate = record("c", "Hello world.");
@@ -116,9 +127,227 @@ fn html_escapes_document_text() {
         !html.contains("<img"),
         "raw markup from a document reached the page"
     );
-    assert!(
-        !html.contains("<script>"),
-        "raw markup from a document reached the page"
-    );
+    // The page's own two scripts, and no other.
+    assert_eq!(html.matches("<script").count(), 2, "{html}");
+    assert!(!html.contains("<script>alert"));
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // No network: a policy forbids every source but the page itself.
+    assert!(html.contains("default-src 'none'"));
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
+}
+
+/// A kept record that represents a cluster of `size`.
+fn representative(id: &str, text: &str, size: u64) -> Record {
+    let mut record = record(id, text);
+    record.dedup = Some(chaff_record::Dedup {
+        status: chaff_record::DedupStatus::Kept,
+        duplicate_of: None,
+        method: None,
+        similarity: None,
+        cluster: Some(chaff_record::Cluster {
+            id: id.into(),
+            size,
+        }),
+        shared_sentences: Vec::new(),
+    });
+    record
+}
+
+/// A dropped duplicate of `of`.
+fn duplicate(id: &str, text: &str, of: &str) -> Record {
+    let mut record = record(id, text);
+    record.drop_with("dedup", "duplicate", None);
+    record.dedup = Some(chaff_record::Dedup {
+        status: chaff_record::DedupStatus::Duplicate,
+        duplicate_of: Some(of.into()),
+        method: Some(chaff_record::DedupMethod::Minhash),
+        similarity: Some(0.9),
+        cluster: None,
+        shared_sentences: Vec::new(),
+    });
+    record
+}
+
+#[test]
+fn duplicates_pair_with_their_representatives_in_either_order() {
+    let records = [
+        // A duplicate before its representative, one after, and a second duplicate of the
+        // same cluster (not shown: one pair a cluster).
+        duplicate("early", "one two three four five six seven", "r1"),
+        representative("r1", "zero one two three four five six", 3),
+        duplicate("again", "one two three four five six", "r1"),
+        representative("r2", "a b c d e f g h", 2),
+        duplicate("late", "x a b c d e y", "r2"),
+    ];
+    let mut builder = Builder::new(&Config::default());
+    for record in &records {
+        builder.observe(record);
+    }
+    let report = builder.finish(RunFigures::default());
+    let pairs: Vec<(&str, &str)> = report
+        .pairs
+        .iter()
+        .map(|p| (p.representative.as_str(), p.duplicate.as_str()))
+        .collect();
+    assert_eq!(pairs, [("r1", "early"), ("r2", "late")]);
+    let text = |t: &str, s: &Span| t.chars().skip(s.start).take(s.len()).collect::<String>();
+    let late = &report.pairs[1];
+    assert_eq!(
+        late.duplicate_shared
+            .iter()
+            .map(|s| text(&late.duplicate_text, s))
+            .collect::<Vec<_>>(),
+        ["a b c d e"]
+    );
+    assert!((late.duplicate_shared_words - 5.0 / 7.0).abs() < 1e-9);
+}
+
+/// A million documents, streamed: the report keeps bounded lists and the page stays small.
+#[test]
+fn a_million_documents_make_a_bounded_report() {
+    const N: u64 = 1_000_000;
+    let long_text = "word ".repeat(3_000);
+    let mut builder = Builder::new(&Config::default());
+    let mut n_dropped = 0u64;
+    for i in 0..N {
+        let id = format!("doc{i:07}");
+        let record = match i % 10 {
+            0 => {
+                let mut record = representative(&id, &long_text, 2);
+                // A hundred rules in all, so the page has to cap them.
+                record.edits.push(Edit {
+                    stage: "clean".into(),
+                    rule: format!("rule_{:03}", i % 1000 / 10),
+                    span: Span::new(0, 0),
+                    original: "removed text".into(),
+                    first_copy: None,
+                });
+                record
+            }
+            1 => {
+                n_dropped += 1;
+                duplicate(&id, &long_text, &format!("doc{:07}", i - 1))
+            }
+            2 => {
+                // Quotes its neighbour: one shared sentence.
+                let mut record = record(&id, "A short unique document.");
+                record.dedup = Some(chaff_record::Dedup {
+                    status: chaff_record::DedupStatus::Kept,
+                    duplicate_of: None,
+                    method: None,
+                    similarity: None,
+                    cluster: None,
+                    shared_sentences: vec![chaff_record::SharedSentence {
+                        span: Span::new(0, 24),
+                        with: vec![chaff_record::SharedWith {
+                            id: format!("doc{:07}", i + 1),
+                            score: 1.0,
+                        }],
+                    }],
+                });
+                record
+            }
+            _ => record(&id, "A short unique document."),
+        };
+        builder.observe(&record);
+    }
+    // The dedup summary as the dedup stage caps it: 1,000 clusters and shared pairs listed.
+    let clusters: Vec<serde_json::Value> = (0..1000)
+        .map(|c| {
+            serde_json::json!({
+                "representative": format!("doc{:07}", c * 10),
+                "members": [{"id": format!("doc{:07}", c * 10 + 1), "method": "minhash", "similarity": 0.9}],
+            })
+        })
+        .collect();
+    let shared: Vec<serde_json::Value> = (0..1000)
+        .map(|p| {
+            serde_json::json!({
+                "a": format!("doc{:07}", p * 10 + 2),
+                "b": format!("doc{:07}", p * 10 + 3),
+                "sentences_a": 1 + p % 7,
+                "sentences_b": 1,
+            })
+        })
+        .collect();
+    let figures = RunFigures {
+        n_ingested: N,
+        stages: vec![stage(
+            "dedup",
+            N,
+            N - n_dropped,
+            &[("duplicate", n_dropped)],
+        )],
+        dedup: serde_json::json!({
+            "n_docs": N,
+            "n_clusters": N / 10,
+            "threshold": 0.8,
+            "similarity_histogram": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 100, 1000, 100000],
+            "clusters": clusters,
+            "shared_pairs": shared,
+        }),
+        ..RunFigures::default()
+    };
+    let report = builder.finish(figures);
+    report.check_identity().unwrap();
+    assert_eq!(report.totals.seen, N);
+
+    // The builder held only what it shows.
+    let config = Config::default();
+    assert_eq!(report.documents.len(), config.documents_shown);
+    assert_eq!(report.drops.len(), config.listed_drops);
+    assert_eq!(report.pairs.len(), chaff_report::PAIRS_SHOWN);
+    for pair in &report.pairs {
+        assert!(pair.representative_text.chars().count() <= chaff_report::PAIR_CHARS + 1);
+        assert!(pair.duplicate_text.chars().count() <= chaff_report::PAIR_CHARS + 1);
+    }
+    assert_eq!(
+        report.shared_sentences.len(),
+        chaff_report::SHARED_PAIRS_LISTED
+    );
+    assert_eq!(
+        report.shared_sentences[0].sentences,
+        ["A short unique document."]
+    );
+    for rule in report.rules.values() {
+        assert!(rule.examples.len() <= config.examples_per_rule);
+    }
+
+    // The page shows the first of everything and says where the rest is.
+    let html = report.to_html();
+    assert!(html.len() < 600_000, "report.html is {} bytes", html.len());
+    assert!(
+        html.contains("… and 99,980 more clusters"),
+        "clusters not capped"
+    );
+    assert!(html.contains("… and 60 more rules"), "rules not capped");
+    assert!(html.contains("… and 99,800 more in <code>dropped.jsonl</code>"));
+    assert_eq!(
+        html.matches("class=\"pair-view\"").count(),
+        chaff_report::PAIRS_SHOWN
+    );
+    assert_eq!(
+        html.matches("<details class=\"doc\"").count(),
+        config.documents_shown
+    );
+    assert!(html.contains("1,000,000 documents ingested"));
+    let markdown = report.to_markdown();
+    assert!(
+        markdown.len() < 100_000,
+        "report.md is {} bytes",
+        markdown.len()
+    );
+    let json = report.to_json();
+    assert!(
+        json.len() < 1_000_000,
+        "report.json is {} bytes",
+        json.len()
+    );
+    eprintln!(
+        "{N} documents: report.html {} bytes, report.md {} bytes, report.json {} bytes",
+        html.len(),
+        markdown.len(),
+        json.len()
+    );
 }
