@@ -33,9 +33,15 @@ impl<'a> CharCursor<'a> {
             self.byte = 0;
             self.char = 0;
         }
-        let between = &self.text.as_bytes()[self.byte..byte];
-        // Count the bytes that start a character: all but UTF-8 continuation bytes.
-        self.char += between.iter().filter(|&&b| (b as i8) >= -0x40).count();
+        // std counts characters a machine word at a time; an offset off a boundary (a caller's
+        // bug) falls back to counting the bytes that start a character.
+        self.char += match self.text.get(self.byte..byte) {
+            Some(between) => between.chars().count(),
+            None => self.text.as_bytes()[self.byte..byte]
+                .iter()
+                .filter(|&&b| (b as i8) >= -0x40)
+                .count(),
+        };
         self.byte = byte;
         self.char
     }

@@ -84,18 +84,40 @@ fn is_bullet(c: char) -> bool {
 
 /// Sentence boundaries of one paragraph: byte ranges into `text`, trimmed, in order.
 pub(crate) fn split(text: &str) -> Vec<(usize, usize)> {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    thread_local! {
+        /// The characters of the paragraph being split, kept between calls so that a paragraph
+        /// costs no allocation for them.
+        static CHARS: std::cell::RefCell<Vec<(usize, char)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    /// A buffer grown past this by one huge paragraph is given back afterwards.
+    const KEEP_CHARS: usize = 1 << 20;
+    CHARS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut chars) => {
+            chars.clear();
+            chars.extend(text.char_indices());
+            let out = split_chars(text, &chars);
+            if chars.capacity() > KEEP_CHARS {
+                *chars = Vec::new();
+            }
+            out
+        }
+        Err(_) => split_chars(text, &text.char_indices().collect::<Vec<_>>()),
+    })
+}
+
+fn split_chars(text: &str, chars: &[(usize, char)]) -> Vec<(usize, usize)> {
     let n = chars.len();
     let byte_at = |i: usize| if i < n { chars[i].0 } else { text.len() };
     let mut out = Vec::new();
     let mut start = 0usize; // char index where the current sentence starts
     let mut depth = 0usize;
     let mut opened_at = 0usize;
-    let mut list = ListState::at_paragraph_start(&chars);
+    let mut list = ListState::at_paragraph_start(chars);
     let mut i = 0usize;
 
     let push = |from: usize, to: usize, out: &mut Vec<(usize, usize)>| {
-        let (s, e) = trim(&chars, from, to);
+        let (s, e) = trim(chars, from, to);
         if s < e {
             out.push((byte_at(s), byte_at(e)));
         }
@@ -103,6 +125,15 @@ pub(crate) fn split(text: &str) -> Vec<(usize, usize)> {
 
     while i < n {
         let c = chars[i].1;
+        // Letters and digits decide nothing: skip them in a tight loop (the open-parenthesis
+        // timeout below is then checked at the next other character, before any decision).
+        if c.is_ascii_alphanumeric() {
+            i += 1;
+            while i < n && chars[i].1.is_ascii_alphanumeric() {
+                i += 1;
+            }
+            continue;
+        }
         match c {
             '(' | '[' | '{' => {
                 if depth == 0 {
@@ -121,7 +152,7 @@ pub(crate) fn split(text: &str) -> Vec<(usize, usize)> {
         if c.is_whitespace() {
             if let Some(ref mut state) = list
                 && i + 1 < n
-                && state.marker_follows(&chars, i + 1)
+                && state.marker_follows(chars, i + 1)
                 && i + 1 > start
             {
                 push(start, i, &mut out);
@@ -187,7 +218,7 @@ pub(crate) fn split(text: &str) -> Vec<(usize, usize)> {
             break;
         }
         if !chars[k].1.is_whitespace() {
-            if n_dots == 1 && !strong && j == i + 1 && glued_boundary(&chars, i) {
+            if n_dots == 1 && !strong && j == i + 1 && glued_boundary(chars, i) {
                 push(start, i + 1, &mut out);
                 start = i + 1;
             }
@@ -222,7 +253,7 @@ pub(crate) fn split(text: &str) -> Vec<(usize, usize)> {
         } else if inside_parentheses || next.is_lowercase() {
             None
         } else {
-            period_ends(&chars, start, i, m).then_some(k)
+            period_ends(text, chars, start, i, m).then_some(k)
         };
 
         if let Some(end) = boundary_at {
@@ -255,7 +286,12 @@ fn trim(chars: &[(usize, char)], mut s: usize, mut e: usize) -> (usize, usize) {
 
 /// The token before the full stop at `dot`: back to white space or the sentence start,
 /// without leading openers.
-fn token_before(chars: &[(usize, char)], start: usize, dot: usize) -> (usize, String) {
+fn token_before<'t>(
+    text: &'t str,
+    chars: &[(usize, char)],
+    start: usize,
+    dot: usize,
+) -> (usize, &'t str) {
     let mut s = dot;
     while s > start && !chars[s - 1].1.is_whitespace() {
         s -= 1;
@@ -263,7 +299,8 @@ fn token_before(chars: &[(usize, char)], start: usize, dot: usize) -> (usize, St
     while s < dot && (is_opener(chars[s].1) || is_bullet(chars[s].1)) {
         s += 1;
     }
-    (s, chars[s..dot].iter().map(|c| c.1).collect())
+    let byte = |i: usize| chars.get(i).map_or(text.len(), |c| c.0);
+    (s, &text[byte(s)..byte(dot)])
 }
 
 /// The word starting at `m`, letters only, lower case.
@@ -302,9 +339,9 @@ fn at_sentence_start(chars: &[(usize, char)], start: usize, at: usize) -> bool {
 
 /// Whether the full stop at `dot`, followed by white space and then `chars[m]` (not lower
 /// case), ends the sentence that began at `start`.
-fn period_ends(chars: &[(usize, char)], start: usize, dot: usize, m: usize) -> bool {
+fn period_ends(text: &str, chars: &[(usize, char)], start: usize, dot: usize, m: usize) -> bool {
     let lexicon = lexicon();
-    let (token_start, token) = token_before(chars, start, dot);
+    let (token_start, token) = token_before(text, chars, start, dot);
     let next = chars[m].1;
     // Looked up only where a rule asks, since most full stops are decided without it.
     let next_is_starter =
@@ -312,16 +349,21 @@ fn period_ends(chars: &[(usize, char)], start: usize, dot: usize, m: usize) -> b
     if token.is_empty() {
         return true;
     }
-    let letters: Vec<char> = token.chars().collect();
+    let n_letters = token.chars().count();
+    let single_letter = if n_letters == 1 {
+        token.chars().next().filter(|c| c.is_alphabetic())
+    } else {
+        None
+    };
 
     // A list marker ("1.", "a.", "• 9.") at the start of a sentence.
-    let is_number = letters
-        .iter()
+    let is_number = token
+        .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, ',' | '.'))
-        && letters.iter().any(char::is_ascii_digit);
-    if (is_number || (letters.len() == 1 && letters[0].is_alphabetic()))
+        && token.chars().any(|c| c.is_ascii_digit());
+    if (is_number || single_letter.is_some())
         && at_sentence_start(chars, start, token_start)
-        && letters.len() <= 3
+        && n_letters <= 3
     {
         return false;
     }
@@ -329,8 +371,19 @@ fn period_ends(chars: &[(usize, char)], start: usize, dot: usize, m: usize) -> b
         return true;
     }
 
-    let lower = token.to_lowercase();
-    if let Some(&class) = lexicon.abbreviations.get(&lower) {
+    // Lower-cased on the stack when short and ASCII, as nearly every token is.
+    let mut buffer = [0u8; 32];
+    let owned;
+    let lower: &str = if token.is_ascii() && token.len() <= buffer.len() {
+        let bytes = &mut buffer[..token.len()];
+        bytes.copy_from_slice(token.as_bytes());
+        bytes.make_ascii_lowercase();
+        std::str::from_utf8(bytes).unwrap_or(token)
+    } else {
+        owned = token.to_lowercase();
+        &owned
+    };
+    if let Some(&class) = lexicon.abbreviations.get(lower) {
         return match class {
             Class::Title => false,
             Class::Number => !next.is_ascii_digit() && ordinary_word_ends(next),
@@ -342,12 +395,12 @@ fn period_ends(chars: &[(usize, char)], start: usize, dot: usize, m: usize) -> b
 
     // A single letter: an initial after a capitalised word (Jonas E. Smith), else a boundary
     // only before a sentence starter (you and I. Did …).
-    if letters.len() == 1 && letters[0].is_alphabetic() {
+    if let Some(letter) = single_letter {
         let previous_capitalised = previous_word(chars, token_start)
             .chars()
             .next()
             .is_some_and(char::is_uppercase);
-        if letters[0].is_uppercase() && previous_capitalised {
+        if letter.is_uppercase() && previous_capitalised {
             return false;
         }
         return next_is_starter();
@@ -355,9 +408,9 @@ fn period_ends(chars: &[(usize, char)], start: usize, dot: usize, m: usize) -> b
 
     // Initialisms with inner full stops (U.S., E.U., U.S.A.): like a general abbreviation.
     if token.contains('.')
-        && letters.iter().filter(|c| c.is_alphabetic()).count() <= 5
+        && token.chars().filter(|c| c.is_alphabetic()).count() <= 5
         && token.split('.').all(|part| part.chars().count() <= 2)
-        && letters.iter().any(|c| c.is_alphabetic())
+        && token.chars().any(char::is_alphabetic)
     {
         return !next.is_ascii_digit() && next_is_starter();
     }
