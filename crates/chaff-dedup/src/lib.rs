@@ -217,6 +217,13 @@ pub struct Signature {
     minhash: Vec<u32>,
     /// The sorted, distinct shingle hashes, kept only when `exact_jaccard` is asked for.
     shingles: Vec<u64>,
+    text: TextPrint,
+}
+
+/// The paragraph and sentence fingerprints of a document (levels 3 and 4). The sharded mode
+/// keeps these in memory while the document-level fingerprints go to disk.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct TextPrint {
     paragraphs: Vec<(u64, u32)>,
     sentences: Vec<Vec<u32>>,
     /// The paragraph each sentence stands in, so that sentences of cut paragraphs are not
@@ -225,13 +232,10 @@ pub struct Signature {
     quotes: Vec<(u32, Vec<u32>)>,
 }
 
-impl Signature {
-    /// Bytes this signature occupies in the index (heap and inline).
-    pub fn bytes(&self) -> usize {
-        std::mem::size_of::<Signature>()
-            + self.minhash.len() * 4
-            + self.shingles.len() * 8
-            + self.paragraphs.len() * 16
+impl TextPrint {
+    /// Heap bytes it holds (not counting its own inline size).
+    fn heap_bytes(&self) -> usize {
+        self.paragraphs.len() * 16
             + self
                 .sentences
                 .iter()
@@ -243,6 +247,23 @@ impl Signature {
                 .iter()
                 .map(|q| q.1.len() * 4 + std::mem::size_of::<(u32, Vec<u32>)>())
                 .sum::<usize>()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.paragraphs.is_empty()
+            && self.sentences.is_empty()
+            && self.sentence_paragraphs.is_empty()
+            && self.quotes.is_empty()
+    }
+}
+
+impl Signature {
+    /// Bytes this signature occupies in the index (heap and inline).
+    pub fn bytes(&self) -> usize {
+        std::mem::size_of::<Signature>()
+            + self.minhash.len() * 4
+            + self.shingles.len() * 8
+            + self.text.heap_bytes()
     }
 }
 
@@ -362,10 +383,12 @@ fn signature_with(config: &Config, permutations: &Permutations, record: &Record)
         n_chars: chaff_record::offsets::char_len(text).min(u32::MAX as usize) as u32,
         minhash,
         shingles,
-        paragraphs,
-        sentences,
-        sentence_paragraphs,
-        quotes,
+        text: TextPrint {
+            paragraphs,
+            sentences,
+            sentence_paragraphs,
+            quotes,
+        },
     }
 }
 
@@ -433,7 +456,7 @@ impl Index {
 
     /// Decides every verdict. This is the barrier: call it once all documents are in.
     pub fn finish(self) -> Plan {
-        plan::build(self)
+        plan::build_in_memory(self)
     }
 }
 

@@ -9,7 +9,7 @@ use chaff_record::{
 use serde::{Deserialize, Serialize};
 
 use crate::minhash::{band_hash, estimated_jaccard, exact_jaccard};
-use crate::{Config, Index, KeepPolicy, UnionFind, tokens};
+use crate::{Config, Index, KeepPolicy, TextPrint, UnionFind, tokens};
 
 /// What dedup decided about one indexed document.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -152,7 +152,132 @@ const MAX_LISTED: usize = 1000;
 /// clusters a chain usually strings together.
 const MAX_SPLIT_ROUNDS: usize = 16;
 
-pub(crate) fn build(index: Index) -> Plan {
+/// Where [`build`] reads fingerprints from: the in-memory [`Index`] or the shards on disk
+/// (`crate::shard`). Both must give the same answers for the same documents, so that the plan
+/// is the same whichever mode made it.
+pub(crate) trait Store {
+    /// What reading a fingerprint can fail with (never, in memory).
+    type Error;
+    /// A stream of one band's `(band hash, position)` entries in ascending order.
+    type Band<'a>: BandStream<Self::Error>
+    where
+        Self: 'a;
+    /// Documents indexed.
+    fn n_docs(&self) -> usize;
+    /// Bytes held in memory per document, for the summary.
+    fn bytes_per_doc(&self) -> f64;
+    /// Every document whose exact hash an earlier document holds, with the earliest holder
+    /// (`(position, first)`, in any order). Empty texts (hash `empty_hash`) are left out.
+    fn exact_copies(&mut self, empty_hash: u64) -> Result<Vec<(u32, u32)>, Self::Error>;
+    /// Band `band`'s entries of every document with a non-empty MinHash signature.
+    fn band(&self, band: usize) -> Result<Self::Band<'_>, Self::Error>;
+    /// The estimated Jaccard similarity of two documents, and the exact one when
+    /// `exact_jaccard` is on.
+    fn similarity(&self, a: u32, b: u32) -> Result<(f64, Option<f64>), Self::Error>;
+    /// The document's length in characters.
+    fn n_chars(&self, pos: u32) -> Result<u32, Self::Error>;
+    /// The document's paragraph and sentence fingerprints.
+    fn text(&self, pos: u32) -> &TextPrint;
+}
+
+/// One band's entries, sorted by `(hash, position)`.
+pub(crate) trait BandStream<E> {
+    /// The next entry, or `None` at the end.
+    fn next_entry(&mut self) -> Result<Option<(u64, u32)>, E>;
+}
+
+/// The in-memory store: the index's signatures.
+struct MemoryStore {
+    config: Config,
+    signatures: Vec<crate::Signature>,
+    bytes_per_doc: f64,
+}
+
+/// A band of the in-memory store: sorted in memory.
+struct MemoryBand {
+    entries: std::vec::IntoIter<(u64, u32)>,
+}
+
+impl BandStream<std::convert::Infallible> for MemoryBand {
+    fn next_entry(&mut self) -> Result<Option<(u64, u32)>, std::convert::Infallible> {
+        Ok(self.entries.next())
+    }
+}
+
+impl Store for MemoryStore {
+    type Error = std::convert::Infallible;
+    type Band<'a> = MemoryBand;
+
+    fn n_docs(&self) -> usize {
+        self.signatures.len()
+    }
+
+    fn bytes_per_doc(&self) -> f64 {
+        self.bytes_per_doc
+    }
+
+    fn exact_copies(&mut self, empty_hash: u64) -> Result<Vec<(u32, u32)>, Self::Error> {
+        let mut first_of: HashMap<u64, u32> = HashMap::new();
+        let mut copies = Vec::new();
+        for (pos, signature) in self.signatures.iter().enumerate() {
+            if signature.exact == empty_hash {
+                continue;
+            }
+            match first_of.get(&signature.exact) {
+                Some(&first) => copies.push((pos as u32, first)),
+                None => {
+                    first_of.insert(signature.exact, pos as u32);
+                }
+            }
+        }
+        Ok(copies)
+    }
+
+    fn band(&self, band: usize) -> Result<MemoryBand, Self::Error> {
+        let mut entries: Vec<(u64, u32)> = self
+            .signatures
+            .iter()
+            .enumerate()
+            .filter(|(_, signature)| has_minhash(&signature.minhash))
+            .map(|(pos, signature)| {
+                (
+                    band_hash(&signature.minhash, band, self.config.rows),
+                    pos as u32,
+                )
+            })
+            .collect();
+        entries.sort_unstable();
+        Ok(MemoryBand {
+            entries: entries.into_iter(),
+        })
+    }
+
+    fn similarity(&self, a: u32, b: u32) -> Result<(f64, Option<f64>), Self::Error> {
+        let (a, b) = (&self.signatures[a as usize], &self.signatures[b as usize]);
+        Ok((
+            estimated_jaccard(&a.minhash, &b.minhash),
+            self.config
+                .exact_jaccard
+                .then(|| exact_jaccard(&a.shingles, &b.shingles)),
+        ))
+    }
+
+    fn n_chars(&self, pos: u32) -> Result<u32, Self::Error> {
+        Ok(self.signatures[pos as usize].n_chars)
+    }
+
+    fn text(&self, pos: u32) -> &TextPrint {
+        &self.signatures[pos as usize].text
+    }
+}
+
+/// Whether a MinHash signature saw any shingle (an empty document's is all `u32::MAX`).
+pub(crate) fn has_minhash(minhash: &[u32]) -> bool {
+    minhash.iter().any(|&h| h != u32::MAX)
+}
+
+/// Builds the plan of an in-memory index.
+pub(crate) fn build_in_memory(index: Index) -> Plan {
     let Index {
         config,
         ordinals,
@@ -160,101 +285,94 @@ pub(crate) fn build(index: Index) -> Plan {
         signatures,
     } = index;
     let n = signatures.len();
+    let total: usize = signatures
+        .iter()
+        .map(crate::Signature::bytes)
+        .sum::<usize>()
+        + ids
+            .iter()
+            .map(|id| id.len() + std::mem::size_of::<String>())
+            .sum::<usize>()
+        + n * 8;
+    let store = MemoryStore {
+        config: config.clone(),
+        signatures,
+        bytes_per_doc: if n == 0 { 0.0 } else { total as f64 / n as f64 },
+    };
+    match build(config, ordinals, ids, store) {
+        Ok(plan) => plan,
+        Err(never) => match never {},
+    }
+}
+
+/// Decides every verdict from the fingerprints in `store`, documents at positions `0..n` with
+/// these ordinals and ids.
+pub(crate) fn build<S: Store>(
+    config: Config,
+    ordinals: Vec<u64>,
+    ids: Vec<String>,
+    mut store: S,
+) -> Result<Plan, S::Error> {
+    let n = store.n_docs();
     let mut summary = Summary {
         n_docs: n as u64,
         threshold: config.threshold,
         similarity_histogram: vec![0; 20],
-        index_bytes_per_doc: 0.0,
+        index_bytes_per_doc: store.bytes_per_doc(),
         ..Summary::default()
     };
-    {
-        let total: usize = signatures
-            .iter()
-            .map(crate::Signature::bytes)
-            .sum::<usize>()
-            + ids
-                .iter()
-                .map(|id| id.len() + std::mem::size_of::<String>())
-                .sum::<usize>()
-            + n * 8;
-        summary.index_bytes_per_doc = if n == 0 { 0.0 } else { total as f64 / n as f64 };
-    }
     let mut verdicts = vec![Verdict::Unique; n];
 
     // Exact copies: the first holder of a text hash is kept.
     let empty_hash = tokens::hash_words(&[]);
     if config.exact {
-        let mut first_of: HashMap<u64, u32> = HashMap::new();
-        for (pos, signature) in signatures.iter().enumerate() {
-            if signature.exact == empty_hash {
-                continue;
-            }
-            match first_of.get(&signature.exact) {
-                Some(&first) => {
-                    verdicts[pos] = Verdict::Duplicate {
-                        of: first,
-                        method: DedupMethod::Exact,
-                        similarity: 1.0,
-                        cluster: first,
-                        size: 0,
-                    };
-                }
-                None => {
-                    first_of.insert(signature.exact, pos as u32);
-                }
-            }
+        for (pos, first) in store.exact_copies(empty_hash)? {
+            verdicts[pos as usize] = Verdict::Duplicate {
+                of: first,
+                method: DedupMethod::Exact,
+                similarity: 1.0,
+                cluster: first,
+                size: 0,
+            };
         }
     }
 
-    // Near duplicates: LSH candidates, verified, joined.
+    // Near duplicates: LSH candidates, verified, joined. A document takes part when it is not
+    // an exact copy and has a signature (the store's bands hold only those).
     let mut candidates = Vec::new();
     let mut union_find = UnionFind::new(n);
-    let alive: Vec<u32> = (0..n as u32)
-        .filter(|&pos| {
-            matches!(verdicts[pos as usize], Verdict::Unique)
-                && signatures[pos as usize]
-                    .minhash
-                    .iter()
-                    .any(|&h| h != u32::MAX)
-        })
-        .collect();
     if config.near && config.bands > 0 && config.rows > 0 {
         let mut compared: HashSet<(u32, u32)> = HashSet::new();
-        let mut buckets: Vec<(u64, u32)> = Vec::with_capacity(alive.len());
+        let mut group: Vec<u32> = Vec::new();
         // Only whole bands inside the signature (a configuration that was not validated may
         // ask for more hashes than the signature holds).
         let n_bands = config.bands.min(crate::n_hashes(&config) / config.rows);
         for band in 0..n_bands {
-            buckets.clear();
-            buckets.extend(alive.iter().map(|&pos| {
-                (
-                    band_hash(&signatures[pos as usize].minhash, band, config.rows),
-                    pos,
-                )
-            }));
-            buckets.sort_unstable();
-            for group in buckets.chunk_by(|x, y| x.0 == y.0) {
-                if group.len() < 2 {
-                    continue;
+            let mut stream = store.band(band)?;
+            let mut next = stream.next_entry()?;
+            while let Some((hash, first_pos)) = next {
+                // One bucket: the run of entries with this hash, of documents still alive.
+                group.clear();
+                let mut entry = Some((hash, first_pos));
+                while let Some((entry_hash, pos)) = entry {
+                    if entry_hash != hash {
+                        break;
+                    }
+                    if matches!(verdicts[pos as usize], Verdict::Unique) {
+                        group.push(pos);
+                    }
+                    entry = stream.next_entry()?;
                 }
+                next = entry;
                 for i in 1..group.len() {
                     let window_start = i.saturating_sub(config.max_bucket_pairs.max(1));
                     let earlier = std::iter::once(0).chain(window_start.max(1)..i);
                     for j in earlier {
-                        let (a, b) = (group[j].1, group[i].1);
+                        let (a, b) = (group[j], group[i]);
                         if !compared.insert((a, b)) {
                             continue;
                         }
-                        let estimate = estimated_jaccard(
-                            &signatures[a as usize].minhash,
-                            &signatures[b as usize].minhash,
-                        );
-                        let exact = config.exact_jaccard.then(|| {
-                            exact_jaccard(
-                                &signatures[a as usize].shingles,
-                                &signatures[b as usize].shingles,
-                            )
-                        });
+                        let (estimate, exact) = store.similarity(a, b)?;
                         let similarity = exact.unwrap_or(estimate);
                         let accepted = similarity >= config.threshold;
                         let bin = ((similarity * 20.0) as usize).min(19);
@@ -286,9 +404,13 @@ pub(crate) fn build(index: Index) -> Plan {
     // split-off members are grouped again around a representative of their own, for at most
     // `MAX_SPLIT_ROUNDS` rounds (each round compares every remaining member once, so a giant
     // cluster costs at most that many passes over its members); any still left are kept alone.
+    // Only documents in a set of two or more are listed, so this holds the joined documents,
+    // not the corpus.
     let mut groups: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for &pos in &alive {
-        groups.entry(union_find.find(pos)).or_default().push(pos);
+    for pos in 0..n as u32 {
+        if union_find.set_size(pos) > 1 {
+            groups.entry(union_find.find(pos)).or_default().push(pos);
+        }
     }
     for members in groups.values().filter(|m| m.len() > 1) {
         let mut remaining: Vec<u32> = members.clone();
@@ -297,23 +419,25 @@ pub(crate) fn build(index: Index) -> Plan {
             round += 1;
             let representative = match config.keep {
                 KeepPolicy::Earliest => remaining[0],
-                KeepPolicy::Longest => *remaining
-                    .iter()
-                    .max_by_key(|&&pos| (signatures[pos as usize].n_chars, std::cmp::Reverse(pos)))
-                    .unwrap_or(&remaining[0]),
+                KeepPolicy::Longest => {
+                    let mut best = remaining[0];
+                    let mut best_chars = store.n_chars(best)?;
+                    for &pos in &remaining[1..] {
+                        // The most characters; ties go to the earliest.
+                        let n_chars = store.n_chars(pos)?;
+                        if n_chars > best_chars {
+                            best = pos;
+                            best_chars = n_chars;
+                        }
+                    }
+                    best
+                }
             };
             let mut verified = Vec::new();
             let mut rest = Vec::new();
             for &pos in remaining.iter().filter(|&&p| p != representative) {
-                let (member, kept) = (
-                    &signatures[pos as usize],
-                    &signatures[representative as usize],
-                );
-                let similarity = if config.exact_jaccard {
-                    exact_jaccard(&member.shingles, &kept.shingles)
-                } else {
-                    estimated_jaccard(&member.minhash, &kept.minhash)
-                };
+                let (estimate, exact) = store.similarity(pos, representative)?;
+                let similarity = exact.unwrap_or(estimate);
                 if similarity >= config.threshold {
                     verified.push((pos, similarity));
                 } else {
@@ -380,7 +504,7 @@ pub(crate) fn build(index: Index) -> Plan {
     let mut cuts: HashMap<u32, Vec<Cut>> = HashMap::new();
     if config.paragraphs {
         let mut holders: HashMap<u64, (u32, u32)> = HashMap::new();
-        for (pos, signature) in signatures.iter().enumerate() {
+        for (pos, signature) in (0..n).map(|pos| (pos, store.text(pos as u32))) {
             if !kept(pos, &verdicts) {
                 continue;
             }
@@ -392,7 +516,7 @@ pub(crate) fn build(index: Index) -> Plan {
                 }
             }
         }
-        for (pos, signature) in signatures.iter().enumerate() {
+        for (pos, signature) in (0..n).map(|pos| (pos, store.text(pos as u32))) {
             if !kept(pos, &verdicts) {
                 continue;
             }
@@ -435,15 +559,15 @@ pub(crate) fn build(index: Index) -> Plan {
         // Two measures: word n-gram containment of whole sentences, and content-word
         // containment of the quoted speech in them (one quote in two word orders).
         let kept_docs = || {
-            signatures
-                .iter()
-                .enumerate()
-                .filter(|(pos, _)| kept(*pos, &verdicts))
+            (0..n)
+                .filter(|&pos| kept(pos, &verdicts))
+                .map(|pos| (pos, store.text(pos as u32)))
         };
         let mut matches: BTreeMap<(u32, u32, u32, u32), f32> = BTreeMap::new();
         // A sentence in a paragraph that is cut is no longer in the document: leave it out.
         let in_cut = |pos: usize, sentence: u32| {
-            let paragraph = signatures[pos]
+            let paragraph = store
+                .text(pos as u32)
                 .sentence_paragraphs
                 .get(sentence as usize)
                 .copied();
@@ -461,8 +585,8 @@ pub(crate) fn build(index: Index) -> Plan {
             }),
             config.max_ngram_postings,
             |(a, sa, b, sb), count| {
-                let len_a = signatures[a as usize].sentences[sa as usize].len();
-                let len_b = signatures[b as usize].sentences[sb as usize].len();
+                let len_a = store.text(a).sentences[sa as usize].len();
+                let len_b = store.text(b).sentences[sb as usize].len();
                 let score = count as f64 / len_a.min(len_b).max(1) as f64;
                 if score >= config.sentence_threshold && count >= 2 {
                     let best = matches.entry((a, sa, b, sb)).or_insert(0.0);
@@ -471,7 +595,7 @@ pub(crate) fn build(index: Index) -> Plan {
             },
         );
         let quote_len = |pos: u32, sentence: u32| {
-            signatures[pos as usize]
+            store.text(pos)
                 .quotes
                 .iter()
                 .find(|q| q.0 == sentence)
@@ -572,7 +696,7 @@ pub(crate) fn build(index: Index) -> Plan {
         })
         .collect();
 
-    Plan {
+    Ok(Plan {
         config,
         ordinals,
         ids,
@@ -581,7 +705,7 @@ pub(crate) fn build(index: Index) -> Plan {
         shared,
         candidates,
         summary,
-    }
+    })
 }
 
 /// Rounds a similarity to four places, so figures read the same everywhere.
