@@ -57,6 +57,7 @@
 
 mod error;
 mod minhash;
+mod shard;
 mod tokens;
 mod union_find;
 
@@ -67,6 +68,7 @@ pub use error::Error;
 pub use minhash::{
     Permutations, band_hash, candidate_probability, estimated_jaccard, exact_jaccard,
 };
+pub use shard::ShardedIndex;
 pub use union_find::UnionFind;
 
 /// Configuration of dedup; every field has a documented default.
@@ -125,6 +127,15 @@ pub struct Config {
     pub quote_threshold: f64,
     /// N-grams found in more sentences than this are too common to link sentences. Default 64.
     pub max_ngram_postings: usize,
+    /// The sharded mode, for a corpus whose signatures do not fit in memory: every this many
+    /// documents make a shard, whose signatures and sorted LSH bands are written to
+    /// `spill_dir` ([`ShardedIndex`]). The plan is the same as in memory. 0 keeps the whole
+    /// index in memory ([`Index`]). Default 0.
+    pub shard_docs: usize,
+    /// Where the sharded mode writes its files. Unset: the pipeline's choice (the output
+    /// directory for `chaff run`, the system's temporary directory for `chaff dedup`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spill_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -150,6 +161,8 @@ impl Default for Config {
             min_quote_words: 5,
             quote_threshold: 0.8,
             max_ngram_postings: 64,
+            shard_docs: 0,
+            spill_dir: None,
         }
     }
 }
@@ -247,13 +260,6 @@ impl TextPrint {
                 .iter()
                 .map(|q| q.1.len() * 4 + std::mem::size_of::<(u32, Vec<u32>)>())
                 .sum::<usize>()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.paragraphs.is_empty()
-            && self.sentences.is_empty()
-            && self.sentence_paragraphs.is_empty()
-            && self.quotes.is_empty()
     }
 }
 

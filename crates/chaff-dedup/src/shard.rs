@@ -1,0 +1,840 @@
+//! The sharded mode, for a corpus whose signatures do not fit in memory: the document-level
+//! fingerprints go to disk a shard at a time, the LSH bands are merged from sorted runs one
+//! band at a time, and candidates are verified from the signatures on disk. The plan is the one
+//! the in-memory [`crate::Index`] makes from the same documents (the same [`crate::plan`] code
+//! decides, reading through the `Store` trait).
+//!
+//! # Files
+//!
+//! Every `shard_docs` documents (in input order) make a shard. When a shard is full it is
+//! written to the spill directory as one signature file and one sorted run per band (and one
+//! for the exact hashes), then dropped from memory. All integers are little-endian; every file
+//! opens with an 8-byte magic and a format version, and its length is checked against its
+//! header before it is read, so a truncated or foreign file is an [`Error`], never a panic.
+//!
+//! `<prefix>-<shard>.sig`, the shard's signatures:
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 8 | magic `CHAFFSIG` |
+//! | 4 | format version (1) |
+//! | 4 | hashes per signature `h` (`bands × rows`) |
+//! | 8 | documents in the shard `n` |
+//! | 8 | position (in input order, counting indexed documents) of the shard's first document |
+//! | 4 | 1 when the shingle sets follow (`exact_jaccard`), else 0 |
+//! | 4 | reserved, 0 |
+//! | `n × (4 + 4h)` | per document: length in characters (u32), then its `h` MinHash values (u32) |
+//! | `8 (n + 1)` | when shingles follow: the offset of each document's first shingle (u64), and the total |
+//! | `8 × total` | the sorted, distinct shingle hashes (u64) |
+//!
+//! `<prefix>-<shard>-band-<band>.run` (and `-exact.run` for the exact hashes), a sorted run:
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 8 | magic `CHAFFRUN` |
+//! | 4 | format version (1) |
+//! | 4 | band (`u32::MAX` for the exact hashes) |
+//! | 8 | entries `m` |
+//! | `12 m` | entries `(hash u64, position u32)`, ascending |
+//!
+//! A band's run holds only documents whose signature saw a shingle; the exact run holds every
+//! document of the shard.
+//!
+//! # Memory
+//!
+//! Per document, for the whole run: its ordinal (8 bytes), its id (the id's bytes plus 24),
+//! its paragraph and sentence fingerprints when those levels are on (levels 3 and 4 are
+//! decided in memory), and at the barrier union-find (8 bytes) and the plan's verdict. On top:
+//! one shard's signatures while it fills (`shard_docs × (4 + 4h)` bytes plus the shingle sets
+//! when `exact_jaccard` is on) and, at the barrier, one band's merge (a 64 KiB buffer per
+//! shard), never all bands at once.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+
+use crate::minhash::{band_hash, estimated_jaccard, exact_jaccard};
+use crate::plan::{self, BandStream, Plan, Store, has_minhash};
+use crate::{Config, Error, Signature, TextPrint};
+
+const SIGNATURE_MAGIC: [u8; 8] = *b"CHAFFSIG";
+const RUN_MAGIC: [u8; 8] = *b"CHAFFRUN";
+const FORMAT_VERSION: u32 = 1;
+const SIGNATURE_HEADER: u64 = 40;
+const RUN_HEADER: u64 = 24;
+const RUN_ENTRY: u64 = 12;
+/// The band number the exact-hash run carries.
+const EXACT_RUN: u32 = u32::MAX;
+
+/// Makes the file names of each index unique within the process, so two indexes can share a
+/// spill directory.
+static NEXT_INDEX: AtomicU64 = AtomicU64::new(0);
+
+/// An index that keeps the document-level fingerprints on disk, a shard at a time: the sharded
+/// mode. Use it like [`crate::Index`]; [`ShardedIndex::finish`] gives the same [`Plan`].
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use chaff_record::{Record, Source};
+///
+/// let config = chaff_dedup::Config { shard_docs: 2, ..chaff_dedup::Config::default() };
+/// let text = "The two ministers met in the eastern city on Wednesday to discuss the war.";
+/// let records: Vec<Record> = ["a", "b", "c"]
+///     .iter()
+///     .map(|id| Record::new(*id, text, Source::default()))
+///     .collect();
+/// let dir = std::env::temp_dir();
+/// let mut index = chaff_dedup::ShardedIndex::new(&config, &dir);
+/// for (ordinal, record) in records.iter().enumerate() {
+///     index.insert(ordinal as u64, &record.id, chaff_dedup::signature(&config, record))?;
+/// }
+/// let plan = index.finish()?;
+/// assert_eq!(plan.summary().n_exact_duplicates, 2);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct ShardedIndex {
+    config: Config,
+    files: SpillFiles,
+    prefix: String,
+    shard_docs: usize,
+    keep_text: bool,
+    ordinals: Vec<u64>,
+    ids: Vec<String>,
+    texts: Vec<TextPrint>,
+    /// The shard being filled.
+    pending: Vec<DocPrint>,
+    /// Shards written: (first position, documents).
+    shards: Vec<(u64, u64)>,
+    /// Whether writing a shard failed: its documents are lost, so `finish` must fail too.
+    failed: bool,
+}
+
+/// The document-level fingerprints, the part of a [`Signature`] that goes to disk.
+#[derive(Debug)]
+struct DocPrint {
+    exact: u64,
+    n_chars: u32,
+    minhash: Vec<u32>,
+    shingles: Vec<u64>,
+}
+
+/// The files an index wrote; removed when it is dropped.
+#[derive(Debug)]
+struct SpillFiles {
+    dir: PathBuf,
+    paths: Vec<PathBuf>,
+}
+
+impl Drop for SpillFiles {
+    fn drop(&mut self) {
+        for path in &self.paths {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+impl ShardedIndex {
+    /// An empty index spilling into `dir`, which must exist. A shard holds `config.shard_docs`
+    /// documents (at least 1). The files are removed when the index or its [`finish`] is done.
+    ///
+    /// [`finish`]: ShardedIndex::finish
+    pub fn new(config: &Config, dir: &Path) -> ShardedIndex {
+        let prefix = format!(
+            "chaff-dedup-{}-{}",
+            std::process::id(),
+            NEXT_INDEX.fetch_add(1, Ordering::Relaxed)
+        );
+        ShardedIndex {
+            config: config.clone(),
+            files: SpillFiles {
+                dir: dir.to_path_buf(),
+                paths: Vec::new(),
+            },
+            prefix,
+            shard_docs: config.shard_docs.max(1),
+            keep_text: config.paragraphs || config.shared_sentences,
+            ordinals: Vec::new(),
+            ids: Vec::new(),
+            texts: Vec::new(),
+            pending: Vec::new(),
+            shards: Vec::new(),
+            failed: false,
+        }
+    }
+
+    /// Adds a document, as [`crate::Index::insert`] does; writes the shard out when it is
+    /// full.
+    pub fn insert(&mut self, ordinal: u64, id: &str, signature: Signature) -> Result<(), Error> {
+        let Signature {
+            exact,
+            n_chars,
+            minhash,
+            shingles,
+            text,
+        } = signature;
+        self.ordinals.push(ordinal);
+        self.ids.push(id.to_owned());
+        if self.keep_text {
+            self.texts.push(text);
+        }
+        self.pending.push(DocPrint {
+            exact,
+            n_chars,
+            minhash,
+            shingles,
+        });
+        if self.pending.len() >= self.shard_docs {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// The spill directory's files of shard `shard`.
+    fn signature_path(&self, shard: usize) -> PathBuf {
+        self.files
+            .dir
+            .join(format!("{}-{shard:05}.sig", self.prefix))
+    }
+
+    fn run_path(&self, shard: usize, band: u32) -> PathBuf {
+        let name = if band == EXACT_RUN {
+            format!("{}-{shard:05}-exact.run", self.prefix)
+        } else {
+            format!("{}-{shard:05}-band-{band:04}.run", self.prefix)
+        };
+        self.files.dir.join(name)
+    }
+
+    /// Writes the pending shard: its signatures, its exact run and one run per band.
+    fn flush(&mut self) -> Result<(), Error> {
+        if self.failed {
+            return Err(Error::Spill {
+                reason: "an earlier shard could not be written".to_owned(),
+            });
+        }
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let result = self.write_pending();
+        if result.is_err() {
+            self.failed = true;
+        }
+        result
+    }
+
+    fn write_pending(&mut self) -> Result<(), Error> {
+        let shard = self.shards.len();
+        let first = self.ordinals.len() as u64 - self.pending.len() as u64;
+        let n_hashes = crate::n_hashes(&self.config);
+        let docs = std::mem::take(&mut self.pending);
+
+        let path = self.signature_path(shard);
+        self.files.paths.push(path.clone());
+        write_signatures(&path, &docs, n_hashes, first, self.config.exact_jaccard)?;
+
+        let position = |i: usize| (first + i as u64) as u32;
+        if self.config.exact {
+            let mut entries: Vec<(u64, u32)> = docs
+                .iter()
+                .enumerate()
+                .map(|(i, doc)| (doc.exact, position(i)))
+                .collect();
+            entries.par_sort_unstable();
+            let path = self.run_path(shard, EXACT_RUN);
+            self.files.paths.push(path.clone());
+            write_run(&path, EXACT_RUN, &entries)?;
+        }
+        for band in 0..n_bands(&self.config) {
+            let mut entries: Vec<(u64, u32)> = docs
+                .par_iter()
+                .enumerate()
+                .filter(|(_, doc)| has_minhash(&doc.minhash))
+                .map(|(i, doc)| (band_hash(&doc.minhash, band, self.config.rows), position(i)))
+                .collect();
+            entries.par_sort_unstable();
+            let path = self.run_path(shard, band as u32);
+            self.files.paths.push(path.clone());
+            write_run(&path, band as u32, &entries)?;
+        }
+        self.shards.push((first, docs.len() as u64));
+        Ok(())
+    }
+
+    /// Bytes the index holds in memory per document, not counting the shard being filled.
+    pub fn bytes_per_doc(&self) -> f64 {
+        let n = self.ids.len();
+        if n == 0 {
+            return 0.0;
+        }
+        let total: usize = self
+            .ids
+            .iter()
+            .map(|id| id.len() + std::mem::size_of::<String>())
+            .sum::<usize>()
+            + n * 8
+            + self
+                .texts
+                .iter()
+                .map(|t| std::mem::size_of::<TextPrint>() + t.heap_bytes())
+                .sum::<usize>();
+        // Union-find at the barrier: a parent and a size per document.
+        total as f64 / n as f64 + 8.0
+    }
+
+    /// Writes the last shard and decides every verdict, reading the shards back one band at a
+    /// time. The spill files are removed afterwards.
+    pub fn finish(mut self) -> Result<Plan, Error> {
+        self.flush()?;
+        let bytes_per_doc = self.bytes_per_doc();
+        let n_docs = self.ids.len() as u64;
+        let mut shards = Vec::with_capacity(self.shards.len());
+        for (shard, &(first, n)) in self.shards.iter().enumerate() {
+            let path = self.signature_path(shard);
+            shards.push(ShardFile::open(
+                path,
+                &self.config,
+                first,
+                n,
+                self.config.exact_jaccard,
+            )?);
+        }
+        let runs = |band: u32| -> Vec<RunSource> {
+            self.shards
+                .iter()
+                .enumerate()
+                .map(|(shard, &(first, n))| RunSource {
+                    path: self.run_path(shard, band),
+                    band,
+                    first,
+                    n_docs: n,
+                })
+                .collect()
+        };
+        let band_runs: Vec<Vec<RunSource>> =
+            (0..n_bands(&self.config)).map(|b| runs(b as u32)).collect();
+        let exact_runs = runs(EXACT_RUN);
+        let store = ShardStore {
+            config: self.config.clone(),
+            n_docs,
+            shards,
+            band_runs,
+            exact_runs,
+            texts: std::mem::take(&mut self.texts),
+            bytes_per_doc,
+        };
+        let plan = plan::build(
+            self.config.clone(),
+            std::mem::take(&mut self.ordinals),
+            std::mem::take(&mut self.ids),
+            store,
+        );
+        // `self.files` removes the spill files as `self` is dropped here.
+        plan
+    }
+}
+
+/// Whole LSH bands inside a signature, as `plan::build` counts them.
+fn n_bands(config: &Config) -> usize {
+    if !config.near || config.bands == 0 || config.rows == 0 {
+        return 0;
+    }
+    config.bands.min(crate::n_hashes(config) / config.rows)
+}
+
+fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> Error + 'a {
+    move |source| Error::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn corrupt(path: &Path, reason: impl Into<String>) -> Error {
+    Error::Corrupt {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+fn write_signatures(
+    path: &Path,
+    docs: &[DocPrint],
+    n_hashes: usize,
+    first: u64,
+    with_shingles: bool,
+) -> Result<(), Error> {
+    let file = File::create(path).map_err(io_error("create", path))?;
+    let mut out = BufWriter::with_capacity(1 << 16, file);
+    let mut bytes: Vec<u8> = Vec::with_capacity(SIGNATURE_HEADER as usize);
+    bytes.extend_from_slice(&SIGNATURE_MAGIC);
+    bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&(n_hashes as u32).to_le_bytes());
+    bytes.extend_from_slice(&(docs.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&first.to_le_bytes());
+    bytes.extend_from_slice(&u32::from(with_shingles).to_le_bytes());
+    bytes.extend_from_slice(&0u32.to_le_bytes());
+    let write = |out: &mut BufWriter<File>, bytes: &[u8]| {
+        out.write_all(bytes).map_err(io_error("write", path))
+    };
+    write(&mut out, &bytes)?;
+    for doc in docs {
+        bytes.clear();
+        bytes.extend_from_slice(&doc.n_chars.to_le_bytes());
+        // A signature of another length (near-duplicate search off) is written as all
+        // `u32::MAX`, which is what an empty document's is: it is in no band.
+        for i in 0..n_hashes {
+            let value = doc.minhash.get(i).copied().unwrap_or(u32::MAX);
+            bytes.extend_from_slice(&value.to_le_bytes());
+        }
+        write(&mut out, &bytes)?;
+    }
+    if with_shingles {
+        let mut offset = 0u64;
+        for doc in docs {
+            write(&mut out, &offset.to_le_bytes())?;
+            offset += doc.shingles.len() as u64;
+        }
+        write(&mut out, &offset.to_le_bytes())?;
+        for doc in docs {
+            bytes.clear();
+            for shingle in &doc.shingles {
+                bytes.extend_from_slice(&shingle.to_le_bytes());
+            }
+            write(&mut out, &bytes)?;
+        }
+    }
+    out.flush().map_err(io_error("write", path))?;
+    Ok(())
+}
+
+fn write_run(path: &Path, band: u32, entries: &[(u64, u32)]) -> Result<(), Error> {
+    let file = File::create(path).map_err(io_error("create", path))?;
+    let mut out = BufWriter::with_capacity(1 << 16, file);
+    let mut header = Vec::with_capacity(RUN_HEADER as usize);
+    header.extend_from_slice(&RUN_MAGIC);
+    header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    header.extend_from_slice(&band.to_le_bytes());
+    header.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+    out.write_all(&header).map_err(io_error("write", path))?;
+    for &(hash, pos) in entries {
+        let mut entry = [0u8; RUN_ENTRY as usize];
+        entry[..8].copy_from_slice(&hash.to_le_bytes());
+        entry[8..].copy_from_slice(&pos.to_le_bytes());
+        out.write_all(&entry).map_err(io_error("write", path))?;
+    }
+    out.flush().map_err(io_error("write", path))?;
+    Ok(())
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    let mut word = [0u8; 4];
+    word.copy_from_slice(&bytes[at..at + 4]);
+    u32::from_le_bytes(word)
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(word)
+}
+
+/// Reads exactly `buf.len()` bytes at `offset`, without moving a shared cursor (so lookups can
+/// go through `&self`).
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        let mut done = 0;
+        while done < buf.len() {
+            let n = std::os::windows::fs::FileExt::seek_read(
+                file,
+                &mut buf[done..],
+                offset + done as u64,
+            )?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            done += n;
+        }
+        Ok(())
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        use std::io::{Seek, SeekFrom};
+        let mut file = file.try_clone()?;
+        file.seek(SeekFrom::Start(offset))?;
+        file.read_exact(buf)
+    }
+}
+
+/// One shard's signature file, opened and checked.
+#[derive(Debug)]
+struct ShardFile {
+    path: PathBuf,
+    file: File,
+    first: u64,
+    n_docs: u64,
+    n_hashes: usize,
+    /// Where the shingle offsets start, when the file has them.
+    shingles_at: Option<u64>,
+    n_shingles: u64,
+}
+
+impl ShardFile {
+    fn open(
+        path: PathBuf,
+        config: &Config,
+        first: u64,
+        n_docs: u64,
+        with_shingles: bool,
+    ) -> Result<ShardFile, Error> {
+        let file = File::open(&path).map_err(io_error("open", &path))?;
+        let length = file
+            .metadata()
+            .map_err(io_error("read the length of", &path))?
+            .len();
+        let mut header = [0u8; SIGNATURE_HEADER as usize];
+        if length < SIGNATURE_HEADER {
+            if length >= 8 {
+                read_at(&file, &mut header[..8], 0).map_err(io_error("read", &path))?;
+                if header[..8] != SIGNATURE_MAGIC {
+                    return Err(Error::Foreign { path });
+                }
+            }
+            return Err(corrupt(&path, format!("{length} bytes, shorter than its header")));
+        }
+        read_at(&file, &mut header, 0).map_err(io_error("read", &path))?;
+        if header[..8] != SIGNATURE_MAGIC || u32_at(&header, 8) != FORMAT_VERSION {
+            return Err(Error::Foreign { path });
+        }
+        let n_hashes = crate::n_hashes(config);
+        let (file_hashes, file_docs, file_first, file_shingles) = (
+            u32_at(&header, 12) as usize,
+            u64_at(&header, 16),
+            u64_at(&header, 24),
+            u32_at(&header, 32) == 1,
+        );
+        if (file_hashes, file_docs, file_first, file_shingles)
+            != (n_hashes, n_docs, first, with_shingles)
+        {
+            return Err(corrupt(
+                &path,
+                format!(
+                    "its header says {file_hashes} hashes, {file_docs} documents from {file_first}, \
+                     shingles {file_shingles}; the index wrote {n_hashes}, {n_docs} from {first}, \
+                     {with_shingles}"
+                ),
+            ));
+        }
+        let stride = 4 + 4 * n_hashes as u64;
+        let records_end = SIGNATURE_HEADER + n_docs * stride;
+        let (shingles_at, n_shingles, expected) = if with_shingles {
+            let offsets_end = records_end + (n_docs + 1) * 8;
+            if length < offsets_end {
+                return Err(corrupt(
+                    &path,
+                    format!("{length} bytes, shorter than its {offsets_end} bytes of signatures"),
+                ));
+            }
+            let mut total = [0u8; 8];
+            read_at(&file, &mut total, offsets_end - 8).map_err(io_error("read", &path))?;
+            let total = u64::from_le_bytes(total);
+            let expected = total
+                .checked_mul(8)
+                .and_then(|bytes| bytes.checked_add(offsets_end));
+            (Some(records_end), total, expected)
+        } else {
+            (None, 0, Some(records_end))
+        };
+        if expected != Some(length) {
+            return Err(corrupt(
+                &path,
+                format!(
+                    "{length} bytes where its header asks for {}",
+                    expected.map_or("more than 2^64".to_owned(), |e| e.to_string())
+                ),
+            ));
+        }
+        Ok(ShardFile {
+            path,
+            file,
+            first,
+            n_docs,
+            n_hashes,
+            shingles_at,
+            n_shingles,
+        })
+    }
+
+    /// The MinHash signature of the document at `local` in this shard.
+    fn minhash(&self, local: u64) -> Result<Vec<u32>, Error> {
+        let stride = 4 + 4 * self.n_hashes as u64;
+        let mut bytes = vec![0u8; 4 * self.n_hashes];
+        read_at(&self.file, &mut bytes, SIGNATURE_HEADER + local * stride + 4)
+            .map_err(io_error("read", &self.path))?;
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|word| u32_at(word, 0))
+            .collect())
+    }
+
+    fn n_chars(&self, local: u64) -> Result<u32, Error> {
+        let stride = 4 + 4 * self.n_hashes as u64;
+        let mut bytes = [0u8; 4];
+        read_at(&self.file, &mut bytes, SIGNATURE_HEADER + local * stride)
+            .map_err(io_error("read", &self.path))?;
+        Ok(u32::from_le_bytes(bytes))
+    }
+
+    fn shingles(&self, local: u64) -> Result<Vec<u64>, Error> {
+        let Some(offsets_at) = self.shingles_at else {
+            return Ok(Vec::new());
+        };
+        let mut range = [0u8; 16];
+        read_at(&self.file, &mut range, offsets_at + local * 8)
+            .map_err(io_error("read", &self.path))?;
+        let (start, end) = (u64_at(&range, 0), u64_at(&range, 8));
+        if start > end || end > self.n_shingles {
+            return Err(corrupt(
+                &self.path,
+                format!("shingle offsets {start}..{end} outside 0..{}", self.n_shingles),
+            ));
+        }
+        let values_at = offsets_at + (self.n_docs + 1) * 8;
+        let mut bytes = vec![0u8; ((end - start) * 8) as usize];
+        read_at(&self.file, &mut bytes, values_at + start * 8)
+            .map_err(io_error("read", &self.path))?;
+        Ok(bytes.chunks_exact(8).map(|word| u64_at(word, 0)).collect())
+    }
+}
+
+/// Where one shard's run of one band is.
+#[derive(Debug, Clone)]
+struct RunSource {
+    path: PathBuf,
+    band: u32,
+    first: u64,
+    n_docs: u64,
+}
+
+/// A sorted run being read, checked as it goes: ascending, positions inside its shard.
+struct RunReader {
+    path: PathBuf,
+    reader: BufReader<File>,
+    remaining: u64,
+    last: Option<(u64, u32)>,
+    first: u64,
+    end: u64,
+}
+
+impl RunReader {
+    fn open(source: &RunSource) -> Result<RunReader, Error> {
+        let path = source.path.clone();
+        let file = File::open(&path).map_err(io_error("open", &path))?;
+        let length = file
+            .metadata()
+            .map_err(io_error("read the length of", &path))?
+            .len();
+        let mut reader = BufReader::with_capacity(1 << 16, file);
+        let mut header = [0u8; RUN_HEADER as usize];
+        let available = length.min(RUN_HEADER) as usize;
+        reader
+            .read_exact(&mut header[..available])
+            .map_err(io_error("read", &path))?;
+        if available >= 8 && header[..8] != RUN_MAGIC {
+            return Err(Error::Foreign { path });
+        }
+        if length < RUN_HEADER {
+            return Err(corrupt(&path, format!("{length} bytes, shorter than its header")));
+        }
+        if u32_at(&header, 8) != FORMAT_VERSION {
+            return Err(Error::Foreign { path });
+        }
+        let (band, n_entries) = (u32_at(&header, 12), u64_at(&header, 16));
+        if band != source.band {
+            return Err(corrupt(
+                &path,
+                format!("holds band {band}, not band {}", source.band),
+            ));
+        }
+        let expected = n_entries
+            .checked_mul(RUN_ENTRY)
+            .and_then(|bytes| bytes.checked_add(RUN_HEADER));
+        if expected != Some(length) || n_entries > source.n_docs {
+            return Err(corrupt(
+                &path,
+                format!("{length} bytes for the {n_entries} entries its header announces"),
+            ));
+        }
+        Ok(RunReader {
+            path,
+            reader,
+            remaining: n_entries,
+            last: None,
+            first: source.first,
+            end: source.first + source.n_docs,
+        })
+    }
+
+    fn next_entry(&mut self) -> Result<Option<(u64, u32)>, Error> {
+        if self.remaining == 0 {
+            return Ok(None);
+        }
+        let mut entry = [0u8; RUN_ENTRY as usize];
+        self.reader
+            .read_exact(&mut entry)
+            .map_err(io_error("read", &self.path))?;
+        self.remaining -= 1;
+        let entry = (u64_at(&entry, 0), u32_at(&entry, 8));
+        if !(self.first..self.end).contains(&u64::from(entry.1)) {
+            return Err(corrupt(
+                &self.path,
+                format!(
+                    "position {} outside its shard's {}..{}",
+                    entry.1, self.first, self.end
+                ),
+            ));
+        }
+        if self.last.is_some_and(|last| last >= entry) {
+            return Err(corrupt(&self.path, "entries out of order"));
+        }
+        self.last = Some(entry);
+        Ok(Some(entry))
+    }
+}
+
+/// A k-way merge of every shard's run of one band: the band's entries in ascending order.
+pub(crate) struct MergedBand {
+    readers: Vec<RunReader>,
+    heap: BinaryHeap<Reverse<(u64, u32, usize)>>,
+}
+
+impl MergedBand {
+    fn open(sources: &[RunSource]) -> Result<MergedBand, Error> {
+        let mut readers = Vec::with_capacity(sources.len());
+        let mut heap = BinaryHeap::with_capacity(sources.len());
+        for (k, source) in sources.iter().enumerate() {
+            let mut reader = RunReader::open(source)?;
+            if let Some((hash, pos)) = reader.next_entry()? {
+                heap.push(Reverse((hash, pos, k)));
+            }
+            readers.push(reader);
+        }
+        Ok(MergedBand { readers, heap })
+    }
+}
+
+impl BandStream<Error> for MergedBand {
+    fn next_entry(&mut self) -> Result<Option<(u64, u32)>, Error> {
+        let Some(Reverse((hash, pos, k))) = self.heap.pop() else {
+            return Ok(None);
+        };
+        if let Some((next_hash, next_pos)) = self.readers[k].next_entry()? {
+            self.heap.push(Reverse((next_hash, next_pos, k)));
+        }
+        Ok(Some((hash, pos)))
+    }
+}
+
+/// The shards on disk, as `plan::build` reads them.
+struct ShardStore {
+    config: Config,
+    n_docs: u64,
+    shards: Vec<ShardFile>,
+    band_runs: Vec<Vec<RunSource>>,
+    exact_runs: Vec<RunSource>,
+    texts: Vec<TextPrint>,
+    bytes_per_doc: f64,
+}
+
+/// The text fingerprints of every document when levels 3 and 4 are off.
+static NO_TEXT: TextPrint = TextPrint {
+    paragraphs: Vec::new(),
+    sentences: Vec::new(),
+    sentence_paragraphs: Vec::new(),
+    quotes: Vec::new(),
+};
+
+impl ShardStore {
+    /// The shard holding position `pos`, and the position inside it.
+    fn locate(&self, pos: u32) -> Result<(&ShardFile, u64), Error> {
+        let pos = u64::from(pos);
+        let k = self.shards.partition_point(|shard| shard.first + shard.n_docs <= pos);
+        match self.shards.get(k) {
+            Some(shard) if shard.first <= pos => Ok((shard, pos - shard.first)),
+            _ => Err(Error::Spill {
+                reason: format!("no shard holds position {pos} of {}", self.n_docs),
+            }),
+        }
+    }
+}
+
+impl Store for ShardStore {
+    type Error = Error;
+    type Band<'a> = MergedBand;
+
+    fn n_docs(&self) -> usize {
+        self.n_docs as usize
+    }
+
+    fn bytes_per_doc(&self) -> f64 {
+        self.bytes_per_doc
+    }
+
+    fn exact_copies(&mut self, empty_hash: u64) -> Result<Vec<(u32, u32)>, Error> {
+        let mut merged = MergedBand::open(&self.exact_runs)?;
+        let mut copies = Vec::new();
+        let mut current: Option<(u64, u32)> = None;
+        while let Some((hash, pos)) = merged.next_entry()? {
+            if hash == empty_hash {
+                continue;
+            }
+            match current {
+                Some((held, first)) if held == hash => copies.push((pos, first)),
+                _ => current = Some((hash, pos)),
+            }
+        }
+        Ok(copies)
+    }
+
+    fn band(&self, band: usize) -> Result<MergedBand, Error> {
+        match self.band_runs.get(band) {
+            Some(sources) => MergedBand::open(sources),
+            None => MergedBand::open(&[]),
+        }
+    }
+
+    fn similarity(&self, a: u32, b: u32) -> Result<(f64, Option<f64>), Error> {
+        let (shard_a, local_a) = self.locate(a)?;
+        let (shard_b, local_b) = self.locate(b)?;
+        let estimate = estimated_jaccard(&shard_a.minhash(local_a)?, &shard_b.minhash(local_b)?);
+        let exact = if self.config.exact_jaccard {
+            Some(exact_jaccard(
+                &shard_a.shingles(local_a)?,
+                &shard_b.shingles(local_b)?,
+            ))
+        } else {
+            None
+        };
+        Ok((estimate, exact))
+    }
+
+    fn n_chars(&self, pos: u32) -> Result<u32, Error> {
+        let (shard, local) = self.locate(pos)?;
+        shard.n_chars(local)
+    }
+
+    fn text(&self, pos: u32) -> &TextPrint {
+        self.texts.get(pos as usize).unwrap_or(&NO_TEXT)
+    }
+}
