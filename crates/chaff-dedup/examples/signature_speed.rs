@@ -1,4 +1,5 @@
-//! Times `signature` and the whole stage (`dedup_all`) on a synthetic corpus of made-up words,
+//! Times `signature` and the whole stage (`dedup_all`, or the sharded mode when the config sets
+//! `shard_docs`) on a synthetic corpus of made-up words,
 //! at the thread count rayon picks. A rough figure for development; the real benchmark is
 //! `cargo xtask bench`. Run in release mode:
 //!
@@ -53,7 +54,28 @@ fn main() {
     let signing = started.elapsed().as_secs_f64();
     drop(signatures);
     let started = Instant::now();
-    let (_, summary) = chaff_dedup::dedup_all(&config, records);
+    let summary = if config.shard_docs == 0 {
+        chaff_dedup::dedup_all(&config, records).1
+    } else {
+        // The sharded mode (`"shard_docs": N` in the config), spilling to the temporary
+        // directory: signatures, shards written, bands merged, plan applied.
+        let signatures: Vec<_> = records
+            .par_iter()
+            .map(|record| chaff_dedup::signature(&config, record))
+            .collect();
+        let mut index = chaff_dedup::ShardedIndex::new(&config, &std::env::temp_dir());
+        for (ordinal, (record, signature)) in records.iter().zip(signatures).enumerate() {
+            index.insert(ordinal as u64, &record.id, signature).unwrap();
+        }
+        let plan = index.finish().unwrap();
+        let applied: Vec<Record> = records
+            .into_par_iter()
+            .enumerate()
+            .map(|(ordinal, record)| plan.apply(ordinal as u64, record))
+            .collect();
+        drop(applied);
+        plan.summary()
+    };
     let whole = started.elapsed().as_secs_f64();
     println!(
         "{n_docs} documents, {megabytes:.1} MB, {} threads: signatures {:.0} docs/s ({:.1} MB/s); \
