@@ -56,6 +56,7 @@
 //! [`dedup_all`] does both passes over records held in memory.
 
 mod error;
+mod fast_hash;
 mod minhash;
 mod shard;
 mod tokens;

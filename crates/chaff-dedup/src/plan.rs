@@ -1,6 +1,8 @@
 //! The barrier: from signatures to verdicts, and applying them to records.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use crate::fast_hash::{HashMap, HashSet};
 
 use chaff_record::{
     Cluster, Dedup, DedupMethod, DedupStatus, Edit, Record, SharedSentence, SharedWith, Span,
@@ -217,7 +219,7 @@ impl Store for MemoryStore {
     }
 
     fn exact_copies(&mut self, empty_hash: u64) -> Result<Vec<(u32, u32)>, Self::Error> {
-        let mut first_of: HashMap<u64, u32> = HashMap::new();
+        let mut first_of: HashMap<u64, u32> = HashMap::default();
         let mut copies = Vec::new();
         for (pos, signature) in self.signatures.iter().enumerate() {
             if signature.exact == empty_hash {
@@ -342,7 +344,7 @@ pub(crate) fn build<S: Store>(
     let mut candidates = Vec::new();
     let mut union_find = UnionFind::new(n);
     if config.near && config.bands > 0 && config.rows > 0 {
-        let mut compared: HashSet<(u32, u32)> = HashSet::new();
+        let mut compared: HashSet<(u32, u32)> = HashSet::default();
         let mut group: Vec<u32> = Vec::new();
         // Only whole bands inside the signature (a configuration that was not validated may
         // ask for more hashes than the signature holds).
@@ -469,7 +471,7 @@ pub(crate) fn build<S: Store>(
     }
 
     // Sizes of exact-copy clusters, now that every copy is known.
-    let mut exact_sizes: HashMap<u32, u32> = HashMap::new();
+    let mut exact_sizes: HashMap<u32, u32> = HashMap::default();
     for verdict in &verdicts {
         if let Verdict::Duplicate {
             method: DedupMethod::Exact,
@@ -501,14 +503,14 @@ pub(crate) fn build<S: Store>(
         |pos: usize, verdicts: &[Verdict]| !matches!(verdicts[pos], Verdict::Duplicate { .. });
 
     // Paragraphs repeated across kept documents.
-    let mut cuts: HashMap<u32, Vec<Cut>> = HashMap::new();
+    let mut cuts: HashMap<u32, Vec<Cut>> = HashMap::default();
     if config.paragraphs {
-        let mut holders: HashMap<u64, (u32, u32)> = HashMap::new();
+        let mut holders: HashMap<u64, (u32, u32)> = HashMap::default();
         for (pos, signature) in (0..n).map(|pos| (pos, store.text(pos as u32))) {
             if !kept(pos, &verdicts) {
                 continue;
             }
-            let mut seen_here: HashSet<u64> = HashSet::new();
+            let mut seen_here: HashSet<u64> = HashSet::default();
             for &(hash, _) in &signature.paragraphs {
                 if hash != 0 && seen_here.insert(hash) {
                     let entry = holders.entry(hash).or_insert((0, pos as u32));
@@ -520,7 +522,7 @@ pub(crate) fn build<S: Store>(
             if !kept(pos, &verdicts) {
                 continue;
             }
-            let mut seen_here: HashSet<u64> = HashSet::new();
+            let mut seen_here: HashSet<u64> = HashSet::default();
             for (k, &(hash, n_chars)) in signature.paragraphs.iter().enumerate() {
                 if hash == 0 {
                     continue;
@@ -554,7 +556,7 @@ pub(crate) fn build<S: Store>(
     }
 
     // Sentences shared between kept documents, by word n-gram containment.
-    let mut shared: SharedSentences = HashMap::new();
+    let mut shared: SharedSentences = HashMap::default();
     if config.shared_sentences {
         // Two measures: word n-gram containment of whole sentences, and content-word
         // containment of the quoted speech in them (one quote in two word orders).
@@ -949,7 +951,7 @@ fn for_each_overlap<'a>(
     drop(postings);
     let postings = shared_postings;
     let runs = PostingRuns::new(&postings);
-    let mut counts: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut counts: HashMap<(u32, u32), u32> = HashMap::default();
     for &(pos, sentence, hashes) in &items {
         counts.clear();
         for &hash in hashes {
