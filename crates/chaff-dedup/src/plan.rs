@@ -958,10 +958,12 @@ fn for_each_overlap<'a>(
             let Some(run) = runs.get(hash) else {
                 continue;
             };
-            for &(_, other_pos, other_sentence) in &postings[run] {
-                if other_pos > pos {
-                    *counts.entry((other_pos, other_sentence)).or_default() += 1;
-                }
+            // A run is sorted by document: only the later documents' entries count, and they
+            // are the run's tail.
+            let run = &postings[run];
+            let later = run.partition_point(|entry| entry.1 <= pos);
+            for &(_, other_pos, other_sentence) in &run[later..] {
+                *counts.entry((other_pos, other_sentence)).or_default() += 1;
             }
         }
         let mut pairs: Vec<((u32, u32), u32)> = counts.iter().map(|(&k, &v)| (k, v)).collect();
