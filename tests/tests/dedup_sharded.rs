@@ -165,8 +165,8 @@ fn chaff_dedup_sharded_equals_in_memory() {
 
 #[test]
 fn the_sharded_mode_is_a_config_key() {
-    let config = Config::from_toml("[dedup]\nshard_docs = 100000\nspill_dir = \"/var/tmp\"\n")
-        .unwrap();
+    let config =
+        Config::from_toml("[dedup]\nshard_docs = 100000\nspill_dir = \"/var/tmp\"\n").unwrap();
     assert_eq!(config.dedup.shard_docs, 100_000);
     assert_eq!(
         config.dedup.spill_dir.as_deref(),

@@ -84,36 +84,6 @@ fn affine_mod_mersenne(a: u64, x: u64, b: u64) -> u64 {
     r.min(r.wrapping_sub(MERSENNE_61))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The textbook reduction, with a 128-bit remainder: what the fast path must equal.
-    fn reference(a: u64, x: u64, b: u64) -> u64 {
-        ((u128::from(a) * u128::from(x) + u128::from(b)) % u128::from(MERSENNE_61)) as u64
-    }
-
-    #[test]
-    fn the_mersenne_reduction_is_exact() {
-        let mut state = 7u64;
-        let p = MERSENNE_61;
-        let edges = [0, 1, 2, p / 2, p - 2, p - 1];
-        for &a in &edges[1..] {
-            for &x in &edges {
-                for &b in &edges {
-                    assert_eq!(affine_mod_mersenne(a, x, b), reference(a, x, b), "{a} {x} {b}");
-                }
-            }
-        }
-        for _ in 0..100_000 {
-            let a = splitmix64(&mut state) % (p - 1) + 1;
-            let x = splitmix64(&mut state) % p;
-            let b = splitmix64(&mut state) % p;
-            assert_eq!(affine_mod_mersenne(a, x, b), reference(a, x, b), "{a} {x} {b}");
-        }
-    }
-}
-
 /// The fraction of positions where two signatures agree: the MinHash estimate of Jaccard.
 pub fn estimated_jaccard(a: &[u32], b: &[u32]) -> f64 {
     if a.is_empty() || a.len() != b.len() {
@@ -164,4 +134,42 @@ pub fn band_hash(signature: &[u32], band: usize, rows: usize) -> u64 {
 /// of `rows` rows: `1 − (1 − s^rows)^bands`, the LSH S-curve.
 pub fn candidate_probability(s: f64, bands: usize, rows: usize) -> f64 {
     1.0 - (1.0 - s.powi(rows as i32)).powi(bands as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The textbook reduction, with a 128-bit remainder: what the fast path must equal.
+    fn reference(a: u64, x: u64, b: u64) -> u64 {
+        ((u128::from(a) * u128::from(x) + u128::from(b)) % u128::from(MERSENNE_61)) as u64
+    }
+
+    #[test]
+    fn the_mersenne_reduction_is_exact() {
+        let mut state = 7u64;
+        let p = MERSENNE_61;
+        let edges = [0, 1, 2, p / 2, p - 2, p - 1];
+        for &a in &edges[1..] {
+            for &x in &edges {
+                for &b in &edges {
+                    assert_eq!(
+                        affine_mod_mersenne(a, x, b),
+                        reference(a, x, b),
+                        "{a} {x} {b}"
+                    );
+                }
+            }
+        }
+        for _ in 0..100_000 {
+            let a = splitmix64(&mut state) % (p - 1) + 1;
+            let x = splitmix64(&mut state) % p;
+            let b = splitmix64(&mut state) % p;
+            assert_eq!(
+                affine_mod_mersenne(a, x, b),
+                reference(a, x, b),
+                "{a} {x} {b}"
+            );
+        }
+    }
 }

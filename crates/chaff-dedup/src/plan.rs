@@ -597,7 +597,8 @@ pub(crate) fn build<S: Store>(
             },
         );
         let quote_len = |pos: u32, sentence: u32| {
-            store.text(pos)
+            store
+                .text(pos)
                 .quotes
                 .iter()
                 .find(|q| q.0 == sentence)

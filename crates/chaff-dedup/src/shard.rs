@@ -511,7 +511,10 @@ impl ShardFile {
                     return Err(Error::Foreign { path });
                 }
             }
-            return Err(corrupt(&path, format!("{length} bytes, shorter than its header")));
+            return Err(corrupt(
+                &path,
+                format!("{length} bytes, shorter than its header"),
+            ));
         }
         read_at(&file, &mut header, 0).map_err(io_error("read", &path))?;
         if header[..8] != SIGNATURE_MAGIC || u32_at(&header, 8) != FORMAT_VERSION {
@@ -580,12 +583,13 @@ impl ShardFile {
     fn minhash(&self, local: u64) -> Result<Vec<u32>, Error> {
         let stride = 4 + 4 * self.n_hashes as u64;
         let mut bytes = vec![0u8; 4 * self.n_hashes];
-        read_at(&self.file, &mut bytes, SIGNATURE_HEADER + local * stride + 4)
-            .map_err(io_error("read", &self.path))?;
-        Ok(bytes
-            .chunks_exact(4)
-            .map(|word| u32_at(word, 0))
-            .collect())
+        read_at(
+            &self.file,
+            &mut bytes,
+            SIGNATURE_HEADER + local * stride + 4,
+        )
+        .map_err(io_error("read", &self.path))?;
+        Ok(bytes.chunks_exact(4).map(|word| u32_at(word, 0)).collect())
     }
 
     fn n_chars(&self, local: u64) -> Result<u32, Error> {
@@ -607,7 +611,10 @@ impl ShardFile {
         if start > end || end > self.n_shingles {
             return Err(corrupt(
                 &self.path,
-                format!("shingle offsets {start}..{end} outside 0..{}", self.n_shingles),
+                format!(
+                    "shingle offsets {start}..{end} outside 0..{}",
+                    self.n_shingles
+                ),
             ));
         }
         let values_at = offsets_at + (self.n_docs + 1) * 8;
@@ -655,7 +662,10 @@ impl RunReader {
             return Err(Error::Foreign { path });
         }
         if length < RUN_HEADER {
-            return Err(corrupt(&path, format!("{length} bytes, shorter than its header")));
+            return Err(corrupt(
+                &path,
+                format!("{length} bytes, shorter than its header"),
+            ));
         }
         if u32_at(&header, 8) != FORMAT_VERSION {
             return Err(Error::Foreign { path });
@@ -769,7 +779,9 @@ impl ShardStore {
     /// The shard holding position `pos`, and the position inside it.
     fn locate(&self, pos: u32) -> Result<(&ShardFile, u64), Error> {
         let pos = u64::from(pos);
-        let k = self.shards.partition_point(|shard| shard.first + shard.n_docs <= pos);
+        let k = self
+            .shards
+            .partition_point(|shard| shard.first + shard.n_docs <= pos);
         match self.shards.get(k) {
             Some(shard) if shard.first <= pos => Ok((shard, pos - shard.first)),
             _ => Err(Error::Spill {

@@ -352,7 +352,11 @@ fn a_foreign_signature_file_is_an_error() {
 
 #[test]
 fn a_truncated_or_emptied_run_is_an_error() {
-    for (suffix, keep) in [("-band-0003.run", 30), ("-exact.run", 4), ("-band-0000.run", 0)] {
+    for (suffix, keep) in [
+        ("-band-0003.run", 30),
+        ("-exact.run", 4),
+        ("-band-0000.run", 0),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let index = spilled(dir.path());
         let path = spill_file(dir.path(), suffix);

@@ -160,7 +160,10 @@ impl DedupIndex {
             .prefix("chaff-dedup-shards-")
             .tempdir_in(parent)
             .with_context(|| {
-                format!("cannot create a dedup spill directory in {}", parent.display())
+                format!(
+                    "cannot create a dedup spill directory in {}",
+                    parent.display()
+                )
             })?;
         Ok(DedupIndex::Sharded(
             chaff_dedup::ShardedIndex::new(config, dir.path()),
@@ -188,9 +191,7 @@ impl DedupIndex {
         match self {
             DedupIndex::Memory(index) => Ok(index.finish()),
             DedupIndex::Sharded(index, dir) => {
-                let plan = index
-                    .finish()
-                    .context("cannot merge the dedup shards")?;
+                let plan = index.finish().context("cannot merge the dedup shards")?;
                 dir.close()
                     .context("cannot remove the dedup spill directory")?;
                 Ok(plan)
