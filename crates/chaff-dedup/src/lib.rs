@@ -235,7 +235,8 @@ pub struct Signature {
 }
 
 /// The paragraph and sentence fingerprints of a document (levels 3 and 4). The sharded mode
-/// keeps these in memory while the document-level fingerprints go to disk.
+/// writes the paragraphs to disk with the document-level fingerprints and keeps the sentence
+/// fingerprints in memory.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct TextPrint {
     paragraphs: Vec<(u64, u32)>,

@@ -178,8 +178,47 @@ pub(crate) trait Store {
     fn similarity(&self, a: u32, b: u32) -> Result<(f64, Option<f64>), Self::Error>;
     /// The document's length in characters.
     fn n_chars(&self, pos: u32) -> Result<u32, Self::Error>;
-    /// The document's paragraph and sentence fingerprints.
+    /// A stream of every paragraph with a non-zero hash, sorted.
+    type Paragraphs<'a>: ParagraphStream<Self::Error>
+    where
+        Self: 'a;
+    /// Every indexed paragraph (with words), in ascending order.
+    fn paragraphs(&self) -> Result<Self::Paragraphs<'_>, Self::Error>;
+    /// The document's sentence fingerprints (its paragraphs come through `paragraphs`).
     fn text(&self, pos: u32) -> &TextPrint;
+}
+
+/// One paragraph: its hash, the document's position, the paragraph's index in the document,
+/// its length in characters.
+pub(crate) type ParagraphEntry = (u64, u32, u32, u32);
+
+/// Paragraphs sorted by `(hash, position, index)`.
+pub(crate) trait ParagraphStream<E> {
+    /// The next paragraph, or `None` at the end.
+    fn next_paragraph(&mut self) -> Result<Option<ParagraphEntry>, E>;
+}
+
+/// The paragraphs of the in-memory store, sorted in memory.
+struct MemoryParagraphs {
+    entries: std::vec::IntoIter<ParagraphEntry>,
+}
+
+impl ParagraphStream<std::convert::Infallible> for MemoryParagraphs {
+    fn next_paragraph(&mut self) -> Result<Option<ParagraphEntry>, std::convert::Infallible> {
+        Ok(self.entries.next())
+    }
+}
+
+/// The paragraph entries of one document (paragraphs without words, hash 0, left out).
+pub(crate) fn paragraph_entries(
+    pos: u32,
+    paragraphs: &[(u64, u32)],
+) -> impl Iterator<Item = ParagraphEntry> + '_ {
+    paragraphs
+        .iter()
+        .enumerate()
+        .filter(|(_, (hash, _))| *hash != 0)
+        .map(move |(k, &(hash, n_chars))| (hash, pos, k as u32, n_chars))
 }
 
 /// One band's entries, sorted by `(hash, position)`.
@@ -209,6 +248,7 @@ impl BandStream<std::convert::Infallible> for MemoryBand {
 impl Store for MemoryStore {
     type Error = std::convert::Infallible;
     type Band<'a> = MemoryBand;
+    type Paragraphs<'a> = MemoryParagraphs;
 
     fn n_docs(&self) -> usize {
         self.signatures.len()
@@ -266,6 +306,19 @@ impl Store for MemoryStore {
 
     fn n_chars(&self, pos: u32) -> Result<u32, Self::Error> {
         Ok(self.signatures[pos as usize].n_chars)
+    }
+
+    fn paragraphs(&self) -> Result<MemoryParagraphs, Self::Error> {
+        let mut entries: Vec<ParagraphEntry> = self
+            .signatures
+            .iter()
+            .enumerate()
+            .flat_map(|(pos, signature)| paragraph_entries(pos as u32, &signature.text.paragraphs))
+            .collect();
+        entries.sort_unstable();
+        Ok(MemoryParagraphs {
+            entries: entries.into_iter(),
+        })
     }
 
     fn text(&self, pos: u32) -> &TextPrint {
@@ -502,55 +555,58 @@ pub(crate) fn build<S: Store>(
     let kept =
         |pos: usize, verdicts: &[Verdict]| !matches!(verdicts[pos], Verdict::Duplicate { .. });
 
-    // Paragraphs repeated across kept documents.
+    // Paragraphs repeated across kept documents: the store's paragraphs sorted by hash, one
+    // hash at a time (its holders in input order), so that the sharded mode can merge them
+    // from disk like a band.
     let mut cuts: HashMap<u32, Vec<Cut>> = HashMap::default();
     if config.paragraphs {
-        let mut holders: HashMap<u64, (u32, u32)> = HashMap::default();
-        for (pos, signature) in (0..n).map(|pos| (pos, store.text(pos as u32))) {
-            if !kept(pos, &verdicts) {
-                continue;
-            }
-            let mut seen_here: HashSet<u64> = HashSet::default();
-            for &(hash, _) in &signature.paragraphs {
-                if hash != 0 && seen_here.insert(hash) {
-                    let entry = holders.entry(hash).or_insert((0, pos as u32));
-                    entry.0 += 1;
+        let mut stream = store.paragraphs()?;
+        let mut holders: Vec<(u32, u32, u32)> = Vec::new();
+        let mut next = stream.next_paragraph()?;
+        while let Some((hash, ..)) = next {
+            holders.clear();
+            let mut entry = next;
+            while let Some((entry_hash, pos, k, n_chars)) = entry {
+                if entry_hash != hash {
+                    break;
                 }
-            }
-        }
-        for (pos, signature) in (0..n).map(|pos| (pos, store.text(pos as u32))) {
-            if !kept(pos, &verdicts) {
-                continue;
-            }
-            let mut seen_here: HashSet<u64> = HashSet::default();
-            for (k, &(hash, n_chars)) in signature.paragraphs.iter().enumerate() {
-                if hash == 0 {
-                    continue;
+                if kept(pos as usize, &verdicts) {
+                    holders.push((pos, k, n_chars));
                 }
-                let repeated_here = !seen_here.insert(hash);
-                let Some(&(n_docs, first)) = holders.get(&hash) else {
-                    continue;
-                };
-                let rule = if config.boilerplate_min_docs > 0
-                    && n_docs as usize >= config.boilerplate_min_docs
-                {
-                    "boilerplate_paragraph"
-                } else if n_chars as usize >= config.min_paragraph_chars
-                    && (first != pos as u32 || repeated_here)
-                {
-                    "repeated_paragraph"
-                } else {
-                    continue;
-                };
-                *summary
-                    .paragraphs_removed
-                    .entry(rule.to_owned())
-                    .or_default() += 1;
-                cuts.entry(pos as u32).or_default().push(Cut {
-                    paragraph: k as u32,
+                entry = stream.next_paragraph()?;
+            }
+            next = entry;
+            let Some(&(first, _, _)) = holders.first() else {
+                continue;
+            };
+            let n_docs = 1 + holders.windows(2).filter(|w| w[0].0 != w[1].0).count();
+            for (i, &(pos, k, n_chars)) in holders.iter().enumerate() {
+                // A second copy inside the document that holds the first is repeated too.
+                let repeated_here = i > 0 && holders[i - 1].0 == pos;
+                let rule =
+                    if config.boilerplate_min_docs > 0 && n_docs >= config.boilerplate_min_docs {
+                        "boilerplate_paragraph"
+                    } else if n_chars as usize >= config.min_paragraph_chars
+                        && (first != pos || repeated_here)
+                    {
+                        "repeated_paragraph"
+                    } else {
+                        continue;
+                    };
+                cuts.entry(pos).or_default().push(Cut {
+                    paragraph: k,
                     rule,
                     first_copy: first,
                 });
+            }
+        }
+        for document_cuts in cuts.values_mut() {
+            document_cuts.sort_unstable_by_key(|cut| cut.paragraph);
+            for cut in document_cuts.iter() {
+                *summary
+                    .paragraphs_removed
+                    .entry(cut.rule.to_owned())
+                    .or_default() += 1;
             }
         }
     }

@@ -1,6 +1,8 @@
 //! The sharded mode, for a corpus whose signatures do not fit in memory: the document-level
-//! fingerprints go to disk a shard at a time, the LSH bands are merged from sorted runs one
-//! band at a time, and candidates are verified from the signatures on disk. The plan is the one
+//! fingerprints and the paragraph hashes go to disk a shard at a time, the LSH bands (and the
+//! exact hashes, and the paragraphs) are merged from sorted runs one run at a time, and
+//! candidates are verified from the signatures on disk. The shared-sentence fingerprints
+//! (level 4) stay in memory. The plan is the one
 //! the in-memory [`crate::Index`] makes from the same documents (the same [`crate::plan`] code
 //! decides, reading through the `Store` trait).
 //!
@@ -8,7 +10,7 @@
 //!
 //! Every `shard_docs` documents (in input order) make a shard. When a shard is full it is
 //! written to the spill directory as one signature file and one sorted run per band (and one
-//! for the exact hashes), then dropped from memory. All integers are little-endian; every file
+//! for the exact hashes, one for the paragraphs), then dropped from memory. All integers are little-endian; every file
 //! opens with an 8-byte magic and a format version, and its length is checked against its
 //! header before it is read, so a truncated or foreign file is an [`Error`], never a panic.
 //!
@@ -27,27 +29,31 @@
 //! | `8 (n + 1)` | when shingles follow: the offset of each document's first shingle (u64), and the total |
 //! | `8 × total` | the sorted, distinct shingle hashes (u64) |
 //!
-//! `<prefix>-<shard>-band-<band>.run` (and `-exact.run` for the exact hashes), a sorted run:
+//! `<prefix>-<shard>-band-<band>.run` (and `-exact.run` for the exact hashes,
+//! `-paragraphs.run` for the paragraphs), a sorted run:
 //!
 //! | bytes | field |
 //! |---|---|
 //! | 8 | magic `CHAFFRUN` |
 //! | 4 | format version (1) |
-//! | 4 | band (`u32::MAX` for the exact hashes) |
+//! | 4 | band (`u32::MAX` for the exact hashes, `u32::MAX − 1` for the paragraphs) |
 //! | 8 | entries `m` |
 //! | `12 m` | entries `(hash u64, position u32)`, ascending |
+//! | or `20 m` | for paragraphs: `(hash u64, position u32, paragraph index u32, length in characters u32)`, ascending |
 //!
 //! A band's run holds only documents whose signature saw a shingle; the exact run holds every
-//! document of the shard.
+//! document of the shard; the paragraph run every paragraph with words.
 //!
 //! # Memory
 //!
 //! Per document, for the whole run: its ordinal (8 bytes), its id (the id's bytes plus 24),
-//! its paragraph and sentence fingerprints when those levels are on (levels 3 and 4 are
-//! decided in memory), and at the barrier union-find (8 bytes) and the plan's verdict. On top:
-//! one shard's signatures while it fills (`shard_docs × (4 + 4h)` bytes plus the shingle sets
-//! when `exact_jaccard` is on) and, at the barrier, one band's merge (a 64 KiB buffer per
-//! shard), never all bands at once.
+//! its sentence fingerprints when `shared_sentences` is on (level 4 is decided in memory),
+//! and at the barrier union-find (8 bytes) and the plan's verdict. On top: one shard's
+//! signatures and paragraphs while it fills (`shard_docs × (4 + 4h)` bytes, plus 16 bytes a
+//! paragraph, plus the shingle sets when `exact_jaccard` is on) and, at the barrier, one run's
+//! merge (a 64 KiB buffer per shard), never all bands at once, and the holders of one
+//! paragraph hash at a time (12 bytes each: a boilerplate paragraph on every page holds one
+//! entry per page while it is decided). Each merge keeps a file open per shard.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -59,7 +65,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 
 use crate::minhash::{band_hash, estimated_jaccard, exact_jaccard};
-use crate::plan::{self, BandStream, Plan, Store, has_minhash};
+use crate::plan::{
+    self, BandStream, ParagraphEntry, ParagraphStream, Plan, Store, has_minhash, paragraph_entries,
+};
 use crate::{Config, Error, Signature, TextPrint};
 
 const SIGNATURE_MAGIC: [u8; 8] = *b"CHAFFSIG";
@@ -67,9 +75,10 @@ const RUN_MAGIC: [u8; 8] = *b"CHAFFRUN";
 const FORMAT_VERSION: u32 = 1;
 const SIGNATURE_HEADER: u64 = 40;
 const RUN_HEADER: u64 = 24;
-const RUN_ENTRY: u64 = 12;
 /// The band number the exact-hash run carries.
 const EXACT_RUN: u32 = u32::MAX;
+/// The band number the paragraph run carries.
+const PARAGRAPH_RUN: u32 = u32::MAX - 1;
 
 /// Makes the file names of each index unique within the process, so two indexes can share a
 /// spill directory.
@@ -123,6 +132,8 @@ struct DocPrint {
     n_chars: u32,
     minhash: Vec<u32>,
     shingles: Vec<u64>,
+    /// `(hash, length)` of each paragraph, for the shard's paragraph run.
+    paragraphs: Vec<(u64, u32)>,
 }
 
 /// The files an index wrote; removed when it is dropped.
@@ -159,7 +170,7 @@ impl ShardedIndex {
             },
             prefix,
             shard_docs: config.shard_docs.max(1),
-            keep_text: config.paragraphs || config.shared_sentences,
+            keep_text: config.shared_sentences,
             ordinals: Vec::new(),
             ids: Vec::new(),
             texts: Vec::new(),
@@ -177,10 +188,12 @@ impl ShardedIndex {
             n_chars,
             minhash,
             shingles,
-            text,
+            mut text,
         } = signature;
         self.ordinals.push(ordinal);
         self.ids.push(id.to_owned());
+        // Paragraphs go to disk with the shard; the sentence level stays in memory.
+        let paragraphs = std::mem::take(&mut text.paragraphs);
         if self.keep_text {
             self.texts.push(text);
         }
@@ -189,6 +202,7 @@ impl ShardedIndex {
             n_chars,
             minhash,
             shingles,
+            paragraphs,
         });
         if self.pending.len() >= self.shard_docs {
             self.flush()?;
@@ -206,6 +220,8 @@ impl ShardedIndex {
     fn run_path(&self, shard: usize, band: u32) -> PathBuf {
         let name = if band == EXACT_RUN {
             format!("{}-{shard:05}-exact.run", self.prefix)
+        } else if band == PARAGRAPH_RUN {
+            format!("{}-{shard:05}-paragraphs.run", self.prefix)
         } else {
             format!("{}-{shard:05}-band-{band:04}.run", self.prefix)
         };
@@ -250,6 +266,17 @@ impl ShardedIndex {
             let path = self.run_path(shard, EXACT_RUN);
             self.files.paths.push(path.clone());
             write_run(&path, EXACT_RUN, &entries)?;
+        }
+        if self.config.paragraphs {
+            let mut entries: Vec<ParagraphEntry> = docs
+                .iter()
+                .enumerate()
+                .flat_map(|(i, doc)| paragraph_entries(position(i), &doc.paragraphs))
+                .collect();
+            entries.par_sort_unstable();
+            let path = self.run_path(shard, PARAGRAPH_RUN);
+            self.files.paths.push(path.clone());
+            write_run(&path, PARAGRAPH_RUN, &entries)?;
         }
         for band in 0..n_bands(&self.config) {
             let mut entries: Vec<(u64, u32)> = docs
@@ -320,12 +347,14 @@ impl ShardedIndex {
         let band_runs: Vec<Vec<RunSource>> =
             (0..n_bands(&self.config)).map(|b| runs(b as u32)).collect();
         let exact_runs = runs(EXACT_RUN);
+        let paragraph_runs = runs(PARAGRAPH_RUN);
         let store = ShardStore {
             config: self.config.clone(),
             n_docs,
             shards,
             band_runs,
             exact_runs,
+            paragraph_runs,
             texts: std::mem::take(&mut self.texts),
             bytes_per_doc,
         };
@@ -414,20 +443,19 @@ fn write_signatures(
     Ok(())
 }
 
-fn write_run(path: &Path, band: u32, entries: &[(u64, u32)]) -> Result<(), Error> {
+fn write_run<T: RunEntry>(path: &Path, band: u32, entries: &[T]) -> Result<(), Error> {
     let file = File::create(path).map_err(io_error("create", path))?;
     let mut out = BufWriter::with_capacity(1 << 16, file);
-    let mut header = Vec::with_capacity(RUN_HEADER as usize);
-    header.extend_from_slice(&RUN_MAGIC);
-    header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    header.extend_from_slice(&band.to_le_bytes());
-    header.extend_from_slice(&(entries.len() as u64).to_le_bytes());
-    out.write_all(&header).map_err(io_error("write", path))?;
-    for &(hash, pos) in entries {
-        let mut entry = [0u8; RUN_ENTRY as usize];
-        entry[..8].copy_from_slice(&hash.to_le_bytes());
-        entry[8..].copy_from_slice(&pos.to_le_bytes());
-        out.write_all(&entry).map_err(io_error("write", path))?;
+    let mut bytes = Vec::with_capacity(RUN_HEADER as usize);
+    bytes.extend_from_slice(&RUN_MAGIC);
+    bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&band.to_le_bytes());
+    bytes.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+    out.write_all(&bytes).map_err(io_error("write", path))?;
+    for entry in entries {
+        bytes.clear();
+        entry.encode(&mut bytes);
+        out.write_all(&bytes).map_err(io_error("write", path))?;
     }
     out.flush().map_err(io_error("write", path))?;
     Ok(())
@@ -625,7 +653,7 @@ impl ShardFile {
     }
 }
 
-/// Where one shard's run of one band is.
+/// Where one shard's run of one kind (a band, the exact hashes, the paragraphs) is.
 #[derive(Debug, Clone)]
 struct RunSource {
     path: PathBuf,
@@ -634,18 +662,67 @@ struct RunSource {
     n_docs: u64,
 }
 
+/// An entry of a sorted run: a hash and a document position, and for paragraphs the
+/// paragraph's index and length. Ordered as the tuple.
+pub(crate) trait RunEntry: Copy + Ord {
+    /// Bytes an entry takes in the file.
+    const WIDTH: usize;
+    /// Whether a run holds at most one entry per document of its shard.
+    const ONE_PER_DOC: bool;
+    fn encode(&self, out: &mut Vec<u8>);
+    fn decode(bytes: &[u8]) -> Self;
+    fn position(&self) -> u32;
+}
+
+impl RunEntry for (u64, u32) {
+    const WIDTH: usize = 12;
+    const ONE_PER_DOC: bool = true;
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0.to_le_bytes());
+        out.extend_from_slice(&self.1.to_le_bytes());
+    }
+    fn decode(bytes: &[u8]) -> Self {
+        (u64_at(bytes, 0), u32_at(bytes, 8))
+    }
+    fn position(&self) -> u32 {
+        self.1
+    }
+}
+
+impl RunEntry for ParagraphEntry {
+    const WIDTH: usize = 20;
+    const ONE_PER_DOC: bool = false;
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0.to_le_bytes());
+        out.extend_from_slice(&self.1.to_le_bytes());
+        out.extend_from_slice(&self.2.to_le_bytes());
+        out.extend_from_slice(&self.3.to_le_bytes());
+    }
+    fn decode(bytes: &[u8]) -> Self {
+        (
+            u64_at(bytes, 0),
+            u32_at(bytes, 8),
+            u32_at(bytes, 12),
+            u32_at(bytes, 16),
+        )
+    }
+    fn position(&self) -> u32 {
+        self.1
+    }
+}
+
 /// A sorted run being read, checked as it goes: ascending, positions inside its shard.
-struct RunReader {
+struct RunReader<T> {
     path: PathBuf,
     reader: BufReader<File>,
     remaining: u64,
-    last: Option<(u64, u32)>,
+    last: Option<T>,
     first: u64,
     end: u64,
 }
 
-impl RunReader {
-    fn open(source: &RunSource) -> Result<RunReader, Error> {
+impl<T: RunEntry> RunReader<T> {
+    fn open(source: &RunSource) -> Result<RunReader<T>, Error> {
         let path = source.path.clone();
         let file = File::open(&path).map_err(io_error("open", &path))?;
         let length = file
@@ -674,13 +751,13 @@ impl RunReader {
         if band != source.band {
             return Err(corrupt(
                 &path,
-                format!("holds band {band}, not band {}", source.band),
+                format!("holds run {band}, not run {}", source.band),
             ));
         }
         let expected = n_entries
-            .checked_mul(RUN_ENTRY)
+            .checked_mul(T::WIDTH as u64)
             .and_then(|bytes| bytes.checked_add(RUN_HEADER));
-        if expected != Some(length) || n_entries > source.n_docs {
+        if expected != Some(length) || (T::ONE_PER_DOC && n_entries > source.n_docs) {
             return Err(corrupt(
                 &path,
                 format!("{length} bytes for the {n_entries} entries its header announces"),
@@ -696,22 +773,24 @@ impl RunReader {
         })
     }
 
-    fn next_entry(&mut self) -> Result<Option<(u64, u32)>, Error> {
+    fn next_entry(&mut self) -> Result<Option<T>, Error> {
         if self.remaining == 0 {
             return Ok(None);
         }
-        let mut entry = [0u8; RUN_ENTRY as usize];
+        let mut bytes = [0u8; 32];
+        let bytes = &mut bytes[..T::WIDTH];
         self.reader
-            .read_exact(&mut entry)
+            .read_exact(bytes)
             .map_err(io_error("read", &self.path))?;
         self.remaining -= 1;
-        let entry = (u64_at(&entry, 0), u32_at(&entry, 8));
-        if !(self.first..self.end).contains(&u64::from(entry.1)) {
+        let entry = T::decode(bytes);
+        let position = entry.position();
+        if !(self.first..self.end).contains(&u64::from(position)) {
             return Err(corrupt(
                 &self.path,
                 format!(
-                    "position {} outside its shard's {}..{}",
-                    entry.1, self.first, self.end
+                    "position {position} outside its shard's {}..{}",
+                    self.first, self.end
                 ),
             ));
         }
@@ -723,36 +802,46 @@ impl RunReader {
     }
 }
 
-/// A k-way merge of every shard's run of one band: the band's entries in ascending order.
-pub(crate) struct MergedBand {
-    readers: Vec<RunReader>,
-    heap: BinaryHeap<Reverse<(u64, u32, usize)>>,
+/// A k-way merge of every shard's run of one kind: its entries in ascending order.
+pub(crate) struct MergedRun<T> {
+    readers: Vec<RunReader<T>>,
+    heap: BinaryHeap<Reverse<(T, usize)>>,
 }
 
-impl MergedBand {
-    fn open(sources: &[RunSource]) -> Result<MergedBand, Error> {
+impl<T: RunEntry> MergedRun<T> {
+    fn open(sources: &[RunSource]) -> Result<MergedRun<T>, Error> {
         let mut readers = Vec::with_capacity(sources.len());
         let mut heap = BinaryHeap::with_capacity(sources.len());
         for (k, source) in sources.iter().enumerate() {
             let mut reader = RunReader::open(source)?;
-            if let Some((hash, pos)) = reader.next_entry()? {
-                heap.push(Reverse((hash, pos, k)));
+            if let Some(entry) = reader.next_entry()? {
+                heap.push(Reverse((entry, k)));
             }
             readers.push(reader);
         }
-        Ok(MergedBand { readers, heap })
+        Ok(MergedRun { readers, heap })
+    }
+
+    fn next_merged(&mut self) -> Result<Option<T>, Error> {
+        let Some(Reverse((entry, k))) = self.heap.pop() else {
+            return Ok(None);
+        };
+        if let Some(next) = self.readers[k].next_entry()? {
+            self.heap.push(Reverse((next, k)));
+        }
+        Ok(Some(entry))
     }
 }
 
-impl BandStream<Error> for MergedBand {
+impl BandStream<Error> for MergedRun<(u64, u32)> {
     fn next_entry(&mut self) -> Result<Option<(u64, u32)>, Error> {
-        let Some(Reverse((hash, pos, k))) = self.heap.pop() else {
-            return Ok(None);
-        };
-        if let Some((next_hash, next_pos)) = self.readers[k].next_entry()? {
-            self.heap.push(Reverse((next_hash, next_pos, k)));
-        }
-        Ok(Some((hash, pos)))
+        self.next_merged()
+    }
+}
+
+impl ParagraphStream<Error> for MergedRun<ParagraphEntry> {
+    fn next_paragraph(&mut self) -> Result<Option<ParagraphEntry>, Error> {
+        self.next_merged()
     }
 }
 
@@ -763,6 +852,7 @@ struct ShardStore {
     shards: Vec<ShardFile>,
     band_runs: Vec<Vec<RunSource>>,
     exact_runs: Vec<RunSource>,
+    paragraph_runs: Vec<RunSource>,
     texts: Vec<TextPrint>,
     bytes_per_doc: f64,
 }
@@ -793,7 +883,8 @@ impl ShardStore {
 
 impl Store for ShardStore {
     type Error = Error;
-    type Band<'a> = MergedBand;
+    type Band<'a> = MergedRun<(u64, u32)>;
+    type Paragraphs<'a> = MergedRun<ParagraphEntry>;
 
     fn n_docs(&self) -> usize {
         self.n_docs as usize
@@ -804,7 +895,7 @@ impl Store for ShardStore {
     }
 
     fn exact_copies(&mut self, empty_hash: u64) -> Result<Vec<(u32, u32)>, Error> {
-        let mut merged = MergedBand::open(&self.exact_runs)?;
+        let mut merged = MergedRun::<(u64, u32)>::open(&self.exact_runs)?;
         let mut copies = Vec::new();
         let mut current: Option<(u64, u32)> = None;
         while let Some((hash, pos)) = merged.next_entry()? {
@@ -819,10 +910,10 @@ impl Store for ShardStore {
         Ok(copies)
     }
 
-    fn band(&self, band: usize) -> Result<MergedBand, Error> {
+    fn band(&self, band: usize) -> Result<MergedRun<(u64, u32)>, Error> {
         match self.band_runs.get(band) {
-            Some(sources) => MergedBand::open(sources),
-            None => MergedBand::open(&[]),
+            Some(sources) => MergedRun::open(sources),
+            None => MergedRun::open(&[]),
         }
     }
 
@@ -844,6 +935,10 @@ impl Store for ShardStore {
     fn n_chars(&self, pos: u32) -> Result<u32, Error> {
         let (shard, local) = self.locate(pos)?;
         shard.n_chars(local)
+    }
+
+    fn paragraphs(&self) -> Result<MergedRun<ParagraphEntry>, Error> {
+        MergedRun::open(&self.paragraph_runs)
     }
 
     fn text(&self, pos: u32) -> &TextPrint {
