@@ -129,9 +129,9 @@ pub struct Config {
     /// N-grams found in more sentences than this are too common to link sentences. Default 64.
     pub max_ngram_postings: usize,
     /// The sharded mode, for a corpus whose signatures do not fit in memory: every this many
-    /// documents make a shard, whose signatures and sorted LSH bands are written to
-    /// `spill_dir` ([`ShardedIndex`]). The plan is the same as in memory. 0 keeps the whole
-    /// index in memory ([`Index`]). Default 0.
+    /// documents make a shard, whose fingerprints (signatures, and sorted runs of LSH bands,
+    /// paragraphs and sentence n-grams) are written to `spill_dir` ([`ShardedIndex`]). The
+    /// plan is the same as in memory. 0 keeps the whole index in memory ([`Index`]). Default 0.
     pub shard_docs: usize,
     /// Where the sharded mode writes its files. Unset: the pipeline's choice (the output
     /// directory for `chaff run`, the system's temporary directory for `chaff dedup`).
@@ -235,8 +235,7 @@ pub struct Signature {
 }
 
 /// The paragraph and sentence fingerprints of a document (levels 3 and 4). The sharded mode
-/// writes the paragraphs to disk with the document-level fingerprints and keeps the sentence
-/// fingerprints in memory.
+/// writes them to disk as sorted runs with the document-level fingerprints.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct TextPrint {
     paragraphs: Vec<(u64, u32)>,

@@ -184,8 +184,68 @@ pub(crate) trait Store {
         Self: 'a;
     /// Every indexed paragraph (with words), in ascending order.
     fn paragraphs(&self) -> Result<Self::Paragraphs<'_>, Self::Error>;
-    /// The document's sentence fingerprints (its paragraphs come through `paragraphs`).
-    fn text(&self, pos: u32) -> &TextPrint;
+    /// A stream of every sentence n-gram (or, with `quotes`, every quote word), sorted.
+    type Sentences<'a>: SentenceStream<Self::Error>
+    where
+        Self: 'a;
+    /// Every sentence n-gram hash, or with `quotes` every quoted content word, in ascending
+    /// order.
+    fn sentence_entries(&self, quotes: bool) -> Result<Self::Sentences<'_>, Self::Error>;
+}
+
+/// One n-gram hash of a sentence (or one content word of its quote): the hash, the
+/// document's position, the sentence's index, the paragraph it stands in (`u32::MAX` when
+/// unknown) and how many hashes the sentence (or the quote) has.
+pub(crate) type SentenceEntry = (u32, u32, u32, u32, u32);
+
+/// Sentence entries sorted as tuples.
+pub(crate) trait SentenceStream<E> {
+    /// The next entry, or `None` at the end.
+    fn next_sentence_entry(&mut self) -> Result<Option<SentenceEntry>, E>;
+}
+
+/// The sentence entries of the in-memory store, sorted in memory.
+struct MemorySentences {
+    entries: std::vec::IntoIter<SentenceEntry>,
+}
+
+impl SentenceStream<std::convert::Infallible> for MemorySentences {
+    fn next_sentence_entry(&mut self) -> Result<Option<SentenceEntry>, std::convert::Infallible> {
+        Ok(self.entries.next())
+    }
+}
+
+/// The sentence entries of one document: its sentences' n-grams, or with `quotes` its quotes'
+/// content words.
+pub(crate) fn sentence_entries(pos: u32, text: &TextPrint, quotes: bool) -> Vec<SentenceEntry> {
+    let paragraph_of = |sentence: u32| {
+        text.sentence_paragraphs
+            .get(sentence as usize)
+            .copied()
+            .unwrap_or(u32::MAX)
+    };
+    let mut entries = Vec::new();
+    if quotes {
+        for (sentence, words) in &text.quotes {
+            let paragraph = paragraph_of(*sentence);
+            entries.extend(
+                words
+                    .iter()
+                    .map(|&hash| (hash, pos, *sentence, paragraph, words.len() as u32)),
+            );
+        }
+    } else {
+        for (sentence, grams) in text.sentences.iter().enumerate() {
+            let sentence = sentence as u32;
+            let paragraph = paragraph_of(sentence);
+            entries.extend(
+                grams
+                    .iter()
+                    .map(|&hash| (hash, pos, sentence, paragraph, grams.len() as u32)),
+            );
+        }
+    }
+    entries
 }
 
 /// One paragraph: its hash, the document's position, the paragraph's index in the document,
@@ -249,6 +309,7 @@ impl Store for MemoryStore {
     type Error = std::convert::Infallible;
     type Band<'a> = MemoryBand;
     type Paragraphs<'a> = MemoryParagraphs;
+    type Sentences<'a> = MemorySentences;
 
     fn n_docs(&self) -> usize {
         self.signatures.len()
@@ -321,8 +382,17 @@ impl Store for MemoryStore {
         })
     }
 
-    fn text(&self, pos: u32) -> &TextPrint {
-        &self.signatures[pos as usize].text
+    fn sentence_entries(&self, quotes: bool) -> Result<MemorySentences, Self::Error> {
+        let mut entries: Vec<SentenceEntry> = self
+            .signatures
+            .iter()
+            .enumerate()
+            .flat_map(|(pos, signature)| sentence_entries(pos as u32, &signature.text, quotes))
+            .collect();
+        entries.sort_unstable();
+        Ok(MemorySentences {
+            entries: entries.into_iter(),
+        })
     }
 }
 
@@ -616,67 +686,39 @@ pub(crate) fn build<S: Store>(
     if config.shared_sentences {
         // Two measures: word n-gram containment of whole sentences, and content-word
         // containment of the quoted speech in them (one quote in two word orders).
-        let kept_docs = || {
-            (0..n)
-                .filter(|&pos| kept(pos, &verdicts))
-                .map(|pos| (pos, store.text(pos as u32)))
-        };
         let mut matches: BTreeMap<(u32, u32, u32, u32), f32> = BTreeMap::new();
-        // A sentence in a paragraph that is cut is no longer in the document: leave it out.
-        let in_cut = |pos: usize, sentence: u32| {
-            let paragraph = store
-                .text(pos as u32)
-                .sentence_paragraphs
-                .get(sentence as usize)
-                .copied();
-            cuts.get(&(pos as u32))
-                .is_some_and(|c| c.iter().any(|cut| Some(cut.paragraph) == paragraph))
+        // Sentences of kept documents only, and not those in a paragraph that is cut (no
+        // longer in the document).
+        let take = |pos: u32, paragraph: u32| {
+            kept(pos as usize, &verdicts)
+                && !cuts
+                    .get(&pos)
+                    .is_some_and(|c| c.iter().any(|cut| cut.paragraph == paragraph))
         };
         for_each_overlap(
-            kept_docs().flat_map(|(pos, signature)| {
-                signature
-                    .sentences
-                    .iter()
-                    .enumerate()
-                    .filter(move |(k, _)| !in_cut(pos, *k as u32))
-                    .map(move |(k, grams)| (pos as u32, k as u32, grams.as_slice()))
-            }),
+            &mut store.sentence_entries(false)?,
+            take,
             config.max_ngram_postings,
-            |(a, sa, b, sb), count| {
-                let len_a = store.text(a).sentences[sa as usize].len();
-                let len_b = store.text(b).sentences[sb as usize].len();
+            |(a, sa, len_a), (b, sb, len_b), count| {
                 let score = count as f64 / len_a.min(len_b).max(1) as f64;
                 if score >= config.sentence_threshold && count >= 2 {
                     let best = matches.entry((a, sa, b, sb)).or_insert(0.0);
                     *best = best.max(score as f32);
                 }
             },
-        );
-        let quote_len = |pos: u32, sentence: u32| {
-            store
-                .text(pos)
-                .quotes
-                .iter()
-                .find(|q| q.0 == sentence)
-                .map_or(0, |q| q.1.len())
-        };
+        )?;
         for_each_overlap(
-            kept_docs().flat_map(|(pos, signature)| {
-                signature
-                    .quotes
-                    .iter()
-                    .filter(move |(k, _)| !in_cut(pos, *k))
-                    .map(move |(k, words)| (pos as u32, *k, words.as_slice()))
-            }),
+            &mut store.sentence_entries(true)?,
+            take,
             config.max_ngram_postings,
-            |(a, sa, b, sb), count| {
-                let score = count as f64 / quote_len(a, sa).min(quote_len(b, sb)).max(1) as f64;
+            |(a, sa, len_a), (b, sb, len_b), count| {
+                let score = count as f64 / len_a.min(len_b).max(1) as f64;
                 if score >= config.quote_threshold && count as usize >= config.min_quote_words {
                     let best = matches.entry((a, sa, b, sb)).or_insert(0.0);
                     *best = best.max(score as f32);
                 }
             },
-        );
+        )?;
         let mut per_sentence: BTreeMap<(u32, u32), BTreeMap<u32, f32>> = BTreeMap::new();
         let mut pair_counts: BTreeMap<(u32, u32), (HashSet<u32>, HashSet<u32>)> = BTreeMap::new();
         for (&(a, sa, b, sb), &score) in &matches {
@@ -979,105 +1021,74 @@ fn shift(span: Span, removed: &[(usize, usize)]) -> Option<Span> {
     Some(Span::new(span.start - delta, span.end - delta))
 }
 
-/// For items `(document, sentence, sorted hashes)`, calls `found` with each pair of sentences
-/// of different documents (earlier document first) and how many hashes they share. Hashes held
-/// by more than `max_postings` sentences are too common to count. Pairs are counted one
-/// sentence at a time, so memory holds the postings and one sentence's counts, never every
-/// pair of the corpus.
-fn for_each_overlap<'a>(
-    items: impl Iterator<Item = (u32, u32, &'a [u32])>,
+/// For sentence entries sorted by hash, calls `found` with each pair of sentences of
+/// different documents (earlier document first, each as `(document, sentence, hashes it has)`)
+/// and how many hashes they share. Only entries `take` accepts (by document and paragraph)
+/// count; hashes held by more than `max_postings` sentences are too common to count. Pairs are
+/// counted one sentence at a time, so memory holds the shared postings and one sentence's
+/// counts, never every pair of the corpus; the stream may come from disk.
+fn for_each_overlap<E>(
+    stream: &mut impl SentenceStream<E>,
+    take: impl Fn(u32, u32) -> bool,
     max_postings: usize,
-    mut found: impl FnMut((u32, u32, u32, u32), u32),
-) {
-    let items: Vec<(u32, u32, &'a [u32])> = items.collect();
-    // The postings as one sorted vector of (hash, document, sentence), 12 bytes an entry and
-    // no allocation per hash; a hash's postings are the run found by binary search.
+    mut found: impl FnMut((u32, u32, u32), (u32, u32, u32), u32),
+) -> Result<(), E> {
+    // The postings of hashes held by 2 to `max_postings` sentences, as (document, sentence,
+    // length), sorted by hash then document: in real text most n-grams occur once, so what is
+    // kept is small. A run longer than `max_postings` stops being buffered.
     let mut postings: Vec<(u32, u32, u32)> = Vec::new();
-    for &(pos, sentence, hashes) in &items {
-        postings.extend(hashes.iter().map(|&hash| (hash, pos, sentence)));
-    }
-    postings.sort_unstable();
-    // Only hashes held by 2 to `max_postings` sentences can link sentences; in real text most
-    // n-grams occur once, so what is left is small and the look-ups below stay in cache.
-    let mut shared_postings: Vec<(u32, u32, u32)> = Vec::new();
-    for run in postings.chunk_by(|x, y| x.0 == y.0) {
-        if (2..=max_postings).contains(&run.len()) {
-            shared_postings.extend_from_slice(run);
+    // Per posting: (document, sentence, start and length of its hash's run in `postings`, the
+    // sentence's number of hashes).
+    let mut by_sentence: Vec<(u32, u32, u32, u32, u32)> = Vec::new();
+    let mut run: Vec<(u32, u32, u32)> = Vec::new();
+    let mut next = stream.next_sentence_entry()?;
+    while let Some((hash, ..)) = next {
+        run.clear();
+        let mut too_common = false;
+        let mut entry = next;
+        while let Some((entry_hash, pos, sentence, paragraph, length)) = entry {
+            if entry_hash != hash {
+                break;
+            }
+            if !too_common && take(pos, paragraph) {
+                if run.len() == max_postings {
+                    too_common = true;
+                } else {
+                    run.push((pos, sentence, length));
+                }
+            }
+            entry = stream.next_sentence_entry()?;
         }
+        next = entry;
+        if too_common || run.len() < 2 {
+            continue;
+        }
+        let start = postings.len() as u32;
+        for &(pos, sentence, length) in &run {
+            by_sentence.push((pos, sentence, start, run.len() as u32, length));
+        }
+        postings.extend_from_slice(&run);
     }
-    drop(postings);
-    let postings = shared_postings;
-    let runs = PostingRuns::new(&postings);
-    let mut counts: HashMap<(u32, u32), u32> = HashMap::default();
-    for &(pos, sentence, hashes) in &items {
+    // One sentence at a time, in input order; its hashes' runs in hash order.
+    by_sentence.sort_unstable();
+    let mut counts: HashMap<(u32, u32, u32), u32> = HashMap::default();
+    for hashes in by_sentence.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
+        let (pos, sentence, length) = (hashes[0].0, hashes[0].1, hashes[0].4);
         counts.clear();
-        for &hash in hashes {
-            let Some(run) = runs.get(hash) else {
-                continue;
-            };
+        for &(_, _, start, run_length, _) in hashes {
+            let run = &postings[start as usize..(start + run_length) as usize];
             // A run is sorted by document: only the later documents' entries count, and they
             // are the run's tail.
-            let run = &postings[run];
-            let later = run.partition_point(|entry| entry.1 <= pos);
-            for &(_, other_pos, other_sentence) in &run[later..] {
-                *counts.entry((other_pos, other_sentence)).or_default() += 1;
+            let later = run.partition_point(|entry| entry.0 <= pos);
+            for &other in &run[later..] {
+                *counts.entry(other).or_default() += 1;
             }
         }
-        let mut pairs: Vec<((u32, u32), u32)> = counts.iter().map(|(&k, &v)| (k, v)).collect();
+        let mut pairs: Vec<((u32, u32, u32), u32)> = counts.iter().map(|(&k, &v)| (k, v)).collect();
         pairs.sort_unstable();
-        for ((other_pos, other_sentence), count) in pairs {
-            found((pos, sentence, other_pos, other_sentence), count);
+        for (other, count) in pairs {
+            found((pos, sentence, length), other, count);
         }
     }
-}
-
-/// Where each hash's run starts in the sorted postings, in an open-addressing table: one or
-/// two probes a look-up instead of a binary search over the postings (which, on a corpus of
-/// some thousands of documents, no longer fits in cache and dominated the whole stage).
-struct PostingRuns {
-    /// `(hash, start, length)`; a length of 0 marks an empty slot.
-    slots: Vec<(u32, u32, u32)>,
-    mask: usize,
-}
-
-impl PostingRuns {
-    fn new(postings: &[(u32, u32, u32)]) -> PostingRuns {
-        let n_runs = postings.chunk_by(|x, y| x.0 == y.0).count();
-        let n_slots = (n_runs * 2).next_power_of_two().max(16);
-        let mut table = PostingRuns {
-            slots: vec![(0, 0, 0); n_slots],
-            mask: n_slots - 1,
-        };
-        let mut start = 0usize;
-        for run in postings.chunk_by(|x, y| x.0 == y.0) {
-            let mut slot = table.slot_of(run[0].0);
-            while table.slots[slot].2 != 0 {
-                slot = (slot + 1) & table.mask;
-            }
-            table.slots[slot] = (run[0].0, start as u32, run.len() as u32);
-            start += run.len();
-        }
-        table
-    }
-
-    fn slot_of(&self, hash: u32) -> usize {
-        // Fibonacci hashing: the hashes are already well mixed, this only spreads the bits
-        // the mask keeps.
-        ((u64::from(hash).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize) & self.mask
-    }
-
-    /// The range of `hash`'s postings, if any.
-    fn get(&self, hash: u32) -> Option<std::ops::Range<usize>> {
-        let mut slot = self.slot_of(hash);
-        loop {
-            let (key, start, length) = self.slots[slot];
-            if length == 0 {
-                return None;
-            }
-            if key == hash {
-                return Some(start as usize..start as usize + length as usize);
-            }
-            slot = (slot + 1) & self.mask;
-        }
-    }
+    Ok(())
 }

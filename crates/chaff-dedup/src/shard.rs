@@ -1,8 +1,7 @@
-//! The sharded mode, for a corpus whose signatures do not fit in memory: the document-level
-//! fingerprints and the paragraph hashes go to disk a shard at a time, the LSH bands (and the
-//! exact hashes, and the paragraphs) are merged from sorted runs one run at a time, and
-//! candidates are verified from the signatures on disk. The shared-sentence fingerprints
-//! (level 4) stay in memory. The plan is the one
+//! The sharded mode, for a corpus whose signatures do not fit in memory: every fingerprint
+//! goes to disk a shard at a time, the LSH bands (and the exact hashes, the paragraphs, the
+//! sentence n-grams and the quote words) are merged from sorted runs one run at a time, and
+//! candidates are verified from the signatures on disk. The plan is the one
 //! the in-memory [`crate::Index`] makes from the same documents (the same [`crate::plan`] code
 //! decides, reading through the `Store` trait).
 //!
@@ -10,7 +9,8 @@
 //!
 //! Every `shard_docs` documents (in input order) make a shard. When a shard is full it is
 //! written to the spill directory as one signature file and one sorted run per band (and one
-//! for the exact hashes, one for the paragraphs), then dropped from memory. All integers are little-endian; every file
+//! each for the exact hashes, the paragraphs, the sentence n-grams and the quote words), then
+//! dropped from memory. All integers are little-endian; every file
 //! opens with an 8-byte magic and a format version, and its length is checked against its
 //! header before it is read, so a truncated or foreign file is an [`Error`], never a panic.
 //!
@@ -30,30 +30,34 @@
 //! | `8 × total` | the sorted, distinct shingle hashes (u64) |
 //!
 //! `<prefix>-<shard>-band-<band>.run` (and `-exact.run` for the exact hashes,
-//! `-paragraphs.run` for the paragraphs), a sorted run:
+//! `-paragraphs.run`, `-sentences.run` and `-quotes.run`), a sorted run:
 //!
 //! | bytes | field |
 //! |---|---|
 //! | 8 | magic `CHAFFRUN` |
 //! | 4 | format version (1) |
-//! | 4 | band (`u32::MAX` for the exact hashes, `u32::MAX − 1` for the paragraphs) |
+//! | 4 | band (`u32::MAX` exact hashes, `u32::MAX − 1` paragraphs, `− 2` sentences, `− 3` quotes) |
 //! | 8 | entries `m` |
 //! | `12 m` | entries `(hash u64, position u32)`, ascending |
-//! | or `20 m` | for paragraphs: `(hash u64, position u32, paragraph index u32, length in characters u32)`, ascending |
+//! | or `20 m` | paragraphs: `(hash u64, position u32, paragraph index u32, length in characters u32)` |
+//! | or `20 m` | sentences and quotes: `(hash u32, position u32, sentence index u32, its paragraph u32, the sentence's (or quote's) number of hashes u32)` |
 //!
-//! A band's run holds only documents whose signature saw a shingle; the exact run holds every
-//! document of the shard; the paragraph run every paragraph with words.
+//! Entries ascend as tuples. A band's run holds only documents whose signature saw a shingle;
+//! the exact run holds every document of the shard; the paragraph run every paragraph with
+//! words; the sentence run every n-gram of every sentence long enough to compare; the quote
+//! run every content word of every quote long enough.
 //!
 //! # Memory
 //!
-//! Per document, for the whole run: its ordinal (8 bytes), its id (the id's bytes plus 24),
-//! its sentence fingerprints when `shared_sentences` is on (level 4 is decided in memory),
+//! Per document, for the whole run: its ordinal (8 bytes) and its id (the id's bytes plus 24),
 //! and at the barrier union-find (8 bytes) and the plan's verdict. On top: one shard's
-//! signatures and paragraphs while it fills (`shard_docs × (4 + 4h)` bytes, plus 16 bytes a
-//! paragraph, plus the shingle sets when `exact_jaccard` is on) and, at the barrier, one run's
-//! merge (a 64 KiB buffer per shard), never all bands at once, and the holders of one
-//! paragraph hash at a time (12 bytes each: a boilerplate paragraph on every page holds one
-//! entry per page while it is decided). Each merge keeps a file open per shard.
+//! fingerprints while it fills (`shard_docs × (4 + 4h)` bytes, plus 16 bytes a paragraph and
+//! the sentence n-grams, plus the shingle sets when `exact_jaccard` is on); at the barrier one
+//! run's merge at a time (a 64 KiB buffer and an open file per shard), never all bands at
+//! once; the holders of one paragraph hash at a time (12 bytes each: a boilerplate paragraph
+//! on every page holds one entry per page while it is decided); and for level 4 the postings
+//! of the n-grams that two to `max_ngram_postings` kept sentences share (32 bytes each), which
+//! grows with the text the corpus repeats, not with its size.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -66,7 +70,8 @@ use rayon::prelude::*;
 
 use crate::minhash::{band_hash, estimated_jaccard, exact_jaccard};
 use crate::plan::{
-    self, BandStream, ParagraphEntry, ParagraphStream, Plan, Store, has_minhash, paragraph_entries,
+    self, BandStream, ParagraphEntry, ParagraphStream, Plan, SentenceEntry, SentenceStream, Store,
+    has_minhash, paragraph_entries, sentence_entries,
 };
 use crate::{Config, Error, Signature, TextPrint};
 
@@ -79,6 +84,10 @@ const RUN_HEADER: u64 = 24;
 const EXACT_RUN: u32 = u32::MAX;
 /// The band number the paragraph run carries.
 const PARAGRAPH_RUN: u32 = u32::MAX - 1;
+/// The band number the sentence n-gram run carries.
+const SENTENCE_RUN: u32 = u32::MAX - 2;
+/// The band number the quote-word run carries.
+const QUOTE_RUN: u32 = u32::MAX - 3;
 
 /// Makes the file names of each index unique within the process, so two indexes can share a
 /// spill directory.
@@ -113,10 +122,8 @@ pub struct ShardedIndex {
     files: SpillFiles,
     prefix: String,
     shard_docs: usize,
-    keep_text: bool,
     ordinals: Vec<u64>,
     ids: Vec<String>,
-    texts: Vec<TextPrint>,
     /// The shard being filled.
     pending: Vec<DocPrint>,
     /// Shards written: (first position, documents).
@@ -132,8 +139,8 @@ struct DocPrint {
     n_chars: u32,
     minhash: Vec<u32>,
     shingles: Vec<u64>,
-    /// `(hash, length)` of each paragraph, for the shard's paragraph run.
-    paragraphs: Vec<(u64, u32)>,
+    /// The paragraph and sentence fingerprints, for the shard's runs.
+    text: TextPrint,
 }
 
 /// The files an index wrote; removed when it is dropped.
@@ -170,10 +177,8 @@ impl ShardedIndex {
             },
             prefix,
             shard_docs: config.shard_docs.max(1),
-            keep_text: config.shared_sentences,
             ordinals: Vec::new(),
             ids: Vec::new(),
-            texts: Vec::new(),
             pending: Vec::new(),
             shards: Vec::new(),
             failed: false,
@@ -188,21 +193,16 @@ impl ShardedIndex {
             n_chars,
             minhash,
             shingles,
-            mut text,
+            text,
         } = signature;
         self.ordinals.push(ordinal);
         self.ids.push(id.to_owned());
-        // Paragraphs go to disk with the shard; the sentence level stays in memory.
-        let paragraphs = std::mem::take(&mut text.paragraphs);
-        if self.keep_text {
-            self.texts.push(text);
-        }
         self.pending.push(DocPrint {
             exact,
             n_chars,
             minhash,
             shingles,
-            paragraphs,
+            text,
         });
         if self.pending.len() >= self.shard_docs {
             self.flush()?;
@@ -222,6 +222,10 @@ impl ShardedIndex {
             format!("{}-{shard:05}-exact.run", self.prefix)
         } else if band == PARAGRAPH_RUN {
             format!("{}-{shard:05}-paragraphs.run", self.prefix)
+        } else if band == SENTENCE_RUN {
+            format!("{}-{shard:05}-sentences.run", self.prefix)
+        } else if band == QUOTE_RUN {
+            format!("{}-{shard:05}-quotes.run", self.prefix)
         } else {
             format!("{}-{shard:05}-band-{band:04}.run", self.prefix)
         };
@@ -271,12 +275,25 @@ impl ShardedIndex {
             let mut entries: Vec<ParagraphEntry> = docs
                 .iter()
                 .enumerate()
-                .flat_map(|(i, doc)| paragraph_entries(position(i), &doc.paragraphs))
+                .flat_map(|(i, doc)| paragraph_entries(position(i), &doc.text.paragraphs))
                 .collect();
             entries.par_sort_unstable();
             let path = self.run_path(shard, PARAGRAPH_RUN);
             self.files.paths.push(path.clone());
             write_run(&path, PARAGRAPH_RUN, &entries)?;
+        }
+        if self.config.shared_sentences {
+            for (kind, quotes) in [(SENTENCE_RUN, false), (QUOTE_RUN, true)] {
+                let mut entries: Vec<SentenceEntry> = docs
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, doc)| sentence_entries(position(i), &doc.text, quotes))
+                    .collect();
+                entries.par_sort_unstable();
+                let path = self.run_path(shard, kind);
+                self.files.paths.push(path.clone());
+                write_run(&path, kind, &entries)?;
+            }
         }
         for band in 0..n_bands(&self.config) {
             let mut entries: Vec<(u64, u32)> = docs
@@ -305,12 +322,7 @@ impl ShardedIndex {
             .iter()
             .map(|id| id.len() + std::mem::size_of::<String>())
             .sum::<usize>()
-            + n * 8
-            + self
-                .texts
-                .iter()
-                .map(|t| std::mem::size_of::<TextPrint>() + t.heap_bytes())
-                .sum::<usize>();
+            + n * 8;
         // Union-find at the barrier: a parent and a size per document.
         total as f64 / n as f64 + 8.0
     }
@@ -348,6 +360,8 @@ impl ShardedIndex {
             (0..n_bands(&self.config)).map(|b| runs(b as u32)).collect();
         let exact_runs = runs(EXACT_RUN);
         let paragraph_runs = runs(PARAGRAPH_RUN);
+        let sentence_runs = runs(SENTENCE_RUN);
+        let quote_runs = runs(QUOTE_RUN);
         let store = ShardStore {
             config: self.config.clone(),
             n_docs,
@@ -355,7 +369,8 @@ impl ShardedIndex {
             band_runs,
             exact_runs,
             paragraph_runs,
-            texts: std::mem::take(&mut self.texts),
+            sentence_runs,
+            quote_runs,
             bytes_per_doc,
         };
         let plan = plan::build(
@@ -839,6 +854,34 @@ impl BandStream<Error> for MergedRun<(u64, u32)> {
     }
 }
 
+impl RunEntry for SentenceEntry {
+    const WIDTH: usize = 20;
+    const ONE_PER_DOC: bool = false;
+    fn encode(&self, out: &mut Vec<u8>) {
+        for word in [self.0, self.1, self.2, self.3, self.4] {
+            out.extend_from_slice(&word.to_le_bytes());
+        }
+    }
+    fn decode(bytes: &[u8]) -> Self {
+        (
+            u32_at(bytes, 0),
+            u32_at(bytes, 4),
+            u32_at(bytes, 8),
+            u32_at(bytes, 12),
+            u32_at(bytes, 16),
+        )
+    }
+    fn position(&self) -> u32 {
+        self.1
+    }
+}
+
+impl SentenceStream<Error> for MergedRun<SentenceEntry> {
+    fn next_sentence_entry(&mut self) -> Result<Option<SentenceEntry>, Error> {
+        self.next_merged()
+    }
+}
+
 impl ParagraphStream<Error> for MergedRun<ParagraphEntry> {
     fn next_paragraph(&mut self) -> Result<Option<ParagraphEntry>, Error> {
         self.next_merged()
@@ -853,17 +896,10 @@ struct ShardStore {
     band_runs: Vec<Vec<RunSource>>,
     exact_runs: Vec<RunSource>,
     paragraph_runs: Vec<RunSource>,
-    texts: Vec<TextPrint>,
+    sentence_runs: Vec<RunSource>,
+    quote_runs: Vec<RunSource>,
     bytes_per_doc: f64,
 }
-
-/// The text fingerprints of every document when levels 3 and 4 are off.
-static NO_TEXT: TextPrint = TextPrint {
-    paragraphs: Vec::new(),
-    sentences: Vec::new(),
-    sentence_paragraphs: Vec::new(),
-    quotes: Vec::new(),
-};
 
 impl ShardStore {
     /// The shard holding position `pos`, and the position inside it.
@@ -885,6 +921,7 @@ impl Store for ShardStore {
     type Error = Error;
     type Band<'a> = MergedRun<(u64, u32)>;
     type Paragraphs<'a> = MergedRun<ParagraphEntry>;
+    type Sentences<'a> = MergedRun<SentenceEntry>;
 
     fn n_docs(&self) -> usize {
         self.n_docs as usize
@@ -941,7 +978,11 @@ impl Store for ShardStore {
         MergedRun::open(&self.paragraph_runs)
     }
 
-    fn text(&self, pos: u32) -> &TextPrint {
-        self.texts.get(pos as usize).unwrap_or(&NO_TEXT)
+    fn sentence_entries(&self, quotes: bool) -> Result<MergedRun<SentenceEntry>, Error> {
+        MergedRun::open(if quotes {
+            &self.quote_runs
+        } else {
+            &self.sentence_runs
+        })
     }
 }
