@@ -41,9 +41,24 @@ fn main() {
         ),
     ] {
         let (_, summary) = chaff_dedup::dedup_all(&config, records.clone());
+        let sharded_config = chaff_dedup::Config {
+            shard_docs: 2,
+            ..config.clone()
+        };
+        let mut sharded = chaff_dedup::ShardedIndex::new(&sharded_config, &std::env::temp_dir());
+        for (ordinal, record) in records.iter().enumerate() {
+            sharded
+                .insert(
+                    ordinal as u64,
+                    &record.id,
+                    chaff_dedup::signature(&sharded_config, record),
+                )
+                .unwrap();
+        }
         println!(
-            "{name}: {:.0} bytes per document",
-            summary.index_bytes_per_doc
+            "{name}: {:.0} bytes per document in memory, {:.0} in the sharded mode",
+            summary.index_bytes_per_doc,
+            sharded.bytes_per_doc()
         );
     }
     for exact_jaccard in [false, true] {

@@ -56,7 +56,9 @@
 //! [`dedup_all`] does both passes over records held in memory.
 
 mod error;
+mod fast_hash;
 mod minhash;
+mod shard;
 mod tokens;
 mod union_find;
 
@@ -67,6 +69,7 @@ pub use error::Error;
 pub use minhash::{
     Permutations, band_hash, candidate_probability, estimated_jaccard, exact_jaccard,
 };
+pub use shard::ShardedIndex;
 pub use union_find::UnionFind;
 
 /// Configuration of dedup; every field has a documented default.
@@ -125,6 +128,15 @@ pub struct Config {
     pub quote_threshold: f64,
     /// N-grams found in more sentences than this are too common to link sentences. Default 64.
     pub max_ngram_postings: usize,
+    /// The sharded mode, for a corpus whose signatures do not fit in memory: every this many
+    /// documents make a shard, whose fingerprints (signatures, and sorted runs of LSH bands,
+    /// paragraphs and sentence n-grams) are written to `spill_dir` ([`ShardedIndex`]). The
+    /// plan is the same as in memory. 0 keeps the whole index in memory ([`Index`]). Default 0.
+    pub shard_docs: usize,
+    /// Where the sharded mode writes its files. Unset: the pipeline's choice (the output
+    /// directory for `chaff run`, the system's temporary directory for `chaff dedup`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spill_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -150,6 +162,8 @@ impl Default for Config {
             min_quote_words: 5,
             quote_threshold: 0.8,
             max_ngram_postings: 64,
+            shard_docs: 0,
+            spill_dir: None,
         }
     }
 }
@@ -217,6 +231,13 @@ pub struct Signature {
     minhash: Vec<u32>,
     /// The sorted, distinct shingle hashes, kept only when `exact_jaccard` is asked for.
     shingles: Vec<u64>,
+    text: TextPrint,
+}
+
+/// The paragraph and sentence fingerprints of a document (levels 3 and 4). The sharded mode
+/// writes them to disk as sorted runs with the document-level fingerprints.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct TextPrint {
     paragraphs: Vec<(u64, u32)>,
     sentences: Vec<Vec<u32>>,
     /// The paragraph each sentence stands in, so that sentences of cut paragraphs are not
@@ -225,13 +246,10 @@ pub struct Signature {
     quotes: Vec<(u32, Vec<u32>)>,
 }
 
-impl Signature {
-    /// Bytes this signature occupies in the index (heap and inline).
-    pub fn bytes(&self) -> usize {
-        std::mem::size_of::<Signature>()
-            + self.minhash.len() * 4
-            + self.shingles.len() * 8
-            + self.paragraphs.len() * 16
+impl TextPrint {
+    /// Heap bytes it holds (not counting its own inline size).
+    fn heap_bytes(&self) -> usize {
+        self.paragraphs.len() * 16
             + self
                 .sentences
                 .iter()
@@ -243,6 +261,16 @@ impl Signature {
                 .iter()
                 .map(|q| q.1.len() * 4 + std::mem::size_of::<(u32, Vec<u32>)>())
                 .sum::<usize>()
+    }
+}
+
+impl Signature {
+    /// Bytes this signature occupies in the index (heap and inline).
+    pub fn bytes(&self) -> usize {
+        std::mem::size_of::<Signature>()
+            + self.minhash.len() * 4
+            + self.shingles.len() * 8
+            + self.text.heap_bytes()
     }
 }
 
@@ -362,10 +390,12 @@ fn signature_with(config: &Config, permutations: &Permutations, record: &Record)
         n_chars: chaff_record::offsets::char_len(text).min(u32::MAX as usize) as u32,
         minhash,
         shingles,
-        paragraphs,
-        sentences,
-        sentence_paragraphs,
-        quotes,
+        text: TextPrint {
+            paragraphs,
+            sentences,
+            sentence_paragraphs,
+            quotes,
+        },
     }
 }
 
@@ -433,7 +463,7 @@ impl Index {
 
     /// Decides every verdict. This is the barrier: call it once all documents are in.
     pub fn finish(self) -> Plan {
-        plan::build(self)
+        plan::build_in_memory(self)
     }
 }
 

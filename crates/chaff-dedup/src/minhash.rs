@@ -50,37 +50,38 @@ impl Permutations {
 
     /// The signature of a set of shingle hashes (`u32::MAX` everywhere for an empty set).
     pub fn signature(&self, shingles: &[u64]) -> Vec<u32> {
-        let mut minimums = vec![u64::MAX; self.a.len()];
-        for &shingle in shingles {
-            let x = shingle % MERSENNE_61;
-            for ((minimum, &a), &b) in minimums.iter_mut().zip(&self.a).zip(&self.b) {
-                let value = mod_mersenne(mul_mod(a, x) + b);
-                if value < *minimum {
-                    *minimum = value;
-                }
-            }
+        if shingles.is_empty() {
+            return vec![u32::MAX; self.a.len()];
         }
-        minimums
-            .into_iter()
-            .map(|m| if m == u64::MAX { u32::MAX } else { m as u32 })
+        let xs: Vec<u64> = shingles.iter().map(|&s| s % MERSENNE_61).collect();
+        // The hot loop of the stage, one permutation at a time over every shingle: `a`, `b`
+        // and the running minimum stay in registers, and each step is one 64×64→128 multiply
+        // and one Mersenne reduction.
+        self.a
+            .iter()
+            .zip(&self.b)
+            .map(|(&a, &b)| {
+                let mut minimum = u64::MAX;
+                for &x in &xs {
+                    let value = affine_mod_mersenne(a, x, b);
+                    if value < minimum {
+                        minimum = value;
+                    }
+                }
+                minimum as u32
+            })
             .collect()
     }
 }
 
-fn mod_mersenne(x: u64) -> u64 {
-    let reduced = (x & MERSENNE_61) + (x >> 61);
-    if reduced >= MERSENNE_61 {
-        reduced - MERSENNE_61
-    } else {
-        reduced
-    }
-}
-
-fn mul_mod(a: u64, x: u64) -> u64 {
-    let product = u128::from(a) * u128::from(x);
-    let low = (product as u64) & MERSENNE_61;
-    let high = (product >> 61) as u64;
-    mod_mersenne(low + high)
+/// `(a·x + b) mod (2^61 − 1)` for `a, x, b < 2^61 − 1`, reduced once: with `p = 2^61 − 1`,
+/// `v = a·x + b ≤ p(p − 1)`, so `v >> 61 < p − 1` and `(v & p) + (v >> 61) < 2p − 1`, which one
+/// conditional subtraction (written as a minimum, so no branch) brings below `p`.
+#[inline(always)]
+fn affine_mod_mersenne(a: u64, x: u64, b: u64) -> u64 {
+    let v = u128::from(a) * u128::from(x) + u128::from(b);
+    let r = ((v as u64) & MERSENNE_61) + ((v >> 61) as u64);
+    r.min(r.wrapping_sub(MERSENNE_61))
 }
 
 /// The fraction of positions where two signatures agree: the MinHash estimate of Jaccard.
@@ -133,4 +134,42 @@ pub fn band_hash(signature: &[u32], band: usize, rows: usize) -> u64 {
 /// of `rows` rows: `1 − (1 − s^rows)^bands`, the LSH S-curve.
 pub fn candidate_probability(s: f64, bands: usize, rows: usize) -> f64 {
     1.0 - (1.0 - s.powi(rows as i32)).powi(bands as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The textbook reduction, with a 128-bit remainder: what the fast path must equal.
+    fn reference(a: u64, x: u64, b: u64) -> u64 {
+        ((u128::from(a) * u128::from(x) + u128::from(b)) % u128::from(MERSENNE_61)) as u64
+    }
+
+    #[test]
+    fn the_mersenne_reduction_is_exact() {
+        let mut state = 7u64;
+        let p = MERSENNE_61;
+        let edges = [0, 1, 2, p / 2, p - 2, p - 1];
+        for &a in &edges[1..] {
+            for &x in &edges {
+                for &b in &edges {
+                    assert_eq!(
+                        affine_mod_mersenne(a, x, b),
+                        reference(a, x, b),
+                        "{a} {x} {b}"
+                    );
+                }
+            }
+        }
+        for _ in 0..100_000 {
+            let a = splitmix64(&mut state) % (p - 1) + 1;
+            let x = splitmix64(&mut state) % p;
+            let b = splitmix64(&mut state) % p;
+            assert_eq!(
+                affine_mod_mersenne(a, x, b),
+                reference(a, x, b),
+                "{a} {x} {b}"
+            );
+        }
+    }
 }

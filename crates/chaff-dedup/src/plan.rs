@@ -1,6 +1,8 @@
 //! The barrier: from signatures to verdicts, and applying them to records.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use crate::fast_hash::{HashMap, HashSet};
 
 use chaff_record::{
     Cluster, Dedup, DedupMethod, DedupStatus, Edit, Record, SharedSentence, SharedWith, Span,
@@ -9,7 +11,7 @@ use chaff_record::{
 use serde::{Deserialize, Serialize};
 
 use crate::minhash::{band_hash, estimated_jaccard, exact_jaccard};
-use crate::{Config, Index, KeepPolicy, UnionFind, tokens};
+use crate::{Config, Index, KeepPolicy, TextPrint, UnionFind, tokens};
 
 /// What dedup decided about one indexed document.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -152,7 +154,255 @@ const MAX_LISTED: usize = 1000;
 /// clusters a chain usually strings together.
 const MAX_SPLIT_ROUNDS: usize = 16;
 
-pub(crate) fn build(index: Index) -> Plan {
+/// Where [`build`] reads fingerprints from: the in-memory [`Index`] or the shards on disk
+/// (`crate::shard`). Both must give the same answers for the same documents, so that the plan
+/// is the same whichever mode made it.
+pub(crate) trait Store {
+    /// What reading a fingerprint can fail with (never, in memory).
+    type Error;
+    /// A stream of one band's `(band hash, position)` entries in ascending order.
+    type Band<'a>: BandStream<Self::Error>
+    where
+        Self: 'a;
+    /// Documents indexed.
+    fn n_docs(&self) -> usize;
+    /// Bytes held in memory per document, for the summary.
+    fn bytes_per_doc(&self) -> f64;
+    /// Every document whose exact hash an earlier document holds, with the earliest holder
+    /// (`(position, first)`, in any order). Empty texts (hash `empty_hash`) are left out.
+    fn exact_copies(&mut self, empty_hash: u64) -> Result<Vec<(u32, u32)>, Self::Error>;
+    /// Band `band`'s entries of every document with a non-empty MinHash signature.
+    fn band(&self, band: usize) -> Result<Self::Band<'_>, Self::Error>;
+    /// The estimated Jaccard similarity of two documents, and the exact one when
+    /// `exact_jaccard` is on.
+    fn similarity(&self, a: u32, b: u32) -> Result<(f64, Option<f64>), Self::Error>;
+    /// The document's length in characters.
+    fn n_chars(&self, pos: u32) -> Result<u32, Self::Error>;
+    /// A stream of every paragraph with a non-zero hash, sorted.
+    type Paragraphs<'a>: ParagraphStream<Self::Error>
+    where
+        Self: 'a;
+    /// Every indexed paragraph (with words), in ascending order.
+    fn paragraphs(&self) -> Result<Self::Paragraphs<'_>, Self::Error>;
+    /// A stream of every sentence n-gram (or, with `quotes`, every quote word), sorted.
+    type Sentences<'a>: SentenceStream<Self::Error>
+    where
+        Self: 'a;
+    /// Every sentence n-gram hash, or with `quotes` every quoted content word, in ascending
+    /// order.
+    fn sentence_entries(&self, quotes: bool) -> Result<Self::Sentences<'_>, Self::Error>;
+}
+
+/// One n-gram hash of a sentence (or one content word of its quote): the hash, the
+/// document's position, the sentence's index, the paragraph it stands in (`u32::MAX` when
+/// unknown) and how many hashes the sentence (or the quote) has.
+pub(crate) type SentenceEntry = (u32, u32, u32, u32, u32);
+
+/// Sentence entries sorted as tuples.
+pub(crate) trait SentenceStream<E> {
+    /// The next entry, or `None` at the end.
+    fn next_sentence_entry(&mut self) -> Result<Option<SentenceEntry>, E>;
+}
+
+/// The sentence entries of the in-memory store, sorted in memory.
+struct MemorySentences {
+    entries: std::vec::IntoIter<SentenceEntry>,
+}
+
+impl SentenceStream<std::convert::Infallible> for MemorySentences {
+    fn next_sentence_entry(&mut self) -> Result<Option<SentenceEntry>, std::convert::Infallible> {
+        Ok(self.entries.next())
+    }
+}
+
+/// The sentence entries of one document: its sentences' n-grams, or with `quotes` its quotes'
+/// content words.
+pub(crate) fn sentence_entries(pos: u32, text: &TextPrint, quotes: bool) -> Vec<SentenceEntry> {
+    let paragraph_of = |sentence: u32| {
+        text.sentence_paragraphs
+            .get(sentence as usize)
+            .copied()
+            .unwrap_or(u32::MAX)
+    };
+    let mut entries = Vec::new();
+    if quotes {
+        for (sentence, words) in &text.quotes {
+            let paragraph = paragraph_of(*sentence);
+            entries.extend(
+                words
+                    .iter()
+                    .map(|&hash| (hash, pos, *sentence, paragraph, words.len() as u32)),
+            );
+        }
+    } else {
+        for (sentence, grams) in text.sentences.iter().enumerate() {
+            let sentence = sentence as u32;
+            let paragraph = paragraph_of(sentence);
+            entries.extend(
+                grams
+                    .iter()
+                    .map(|&hash| (hash, pos, sentence, paragraph, grams.len() as u32)),
+            );
+        }
+    }
+    entries
+}
+
+/// One paragraph: its hash, the document's position, the paragraph's index in the document,
+/// its length in characters.
+pub(crate) type ParagraphEntry = (u64, u32, u32, u32);
+
+/// Paragraphs sorted by `(hash, position, index)`.
+pub(crate) trait ParagraphStream<E> {
+    /// The next paragraph, or `None` at the end.
+    fn next_paragraph(&mut self) -> Result<Option<ParagraphEntry>, E>;
+}
+
+/// The paragraphs of the in-memory store, sorted in memory.
+struct MemoryParagraphs {
+    entries: std::vec::IntoIter<ParagraphEntry>,
+}
+
+impl ParagraphStream<std::convert::Infallible> for MemoryParagraphs {
+    fn next_paragraph(&mut self) -> Result<Option<ParagraphEntry>, std::convert::Infallible> {
+        Ok(self.entries.next())
+    }
+}
+
+/// The paragraph entries of one document (paragraphs without words, hash 0, left out).
+pub(crate) fn paragraph_entries(
+    pos: u32,
+    paragraphs: &[(u64, u32)],
+) -> impl Iterator<Item = ParagraphEntry> + '_ {
+    paragraphs
+        .iter()
+        .enumerate()
+        .filter(|(_, (hash, _))| *hash != 0)
+        .map(move |(k, &(hash, n_chars))| (hash, pos, k as u32, n_chars))
+}
+
+/// One band's entries, sorted by `(hash, position)`.
+pub(crate) trait BandStream<E> {
+    /// The next entry, or `None` at the end.
+    fn next_entry(&mut self) -> Result<Option<(u64, u32)>, E>;
+}
+
+/// The in-memory store: the index's signatures.
+struct MemoryStore {
+    config: Config,
+    signatures: Vec<crate::Signature>,
+    bytes_per_doc: f64,
+}
+
+/// A band of the in-memory store: sorted in memory.
+struct MemoryBand {
+    entries: std::vec::IntoIter<(u64, u32)>,
+}
+
+impl BandStream<std::convert::Infallible> for MemoryBand {
+    fn next_entry(&mut self) -> Result<Option<(u64, u32)>, std::convert::Infallible> {
+        Ok(self.entries.next())
+    }
+}
+
+impl Store for MemoryStore {
+    type Error = std::convert::Infallible;
+    type Band<'a> = MemoryBand;
+    type Paragraphs<'a> = MemoryParagraphs;
+    type Sentences<'a> = MemorySentences;
+
+    fn n_docs(&self) -> usize {
+        self.signatures.len()
+    }
+
+    fn bytes_per_doc(&self) -> f64 {
+        self.bytes_per_doc
+    }
+
+    fn exact_copies(&mut self, empty_hash: u64) -> Result<Vec<(u32, u32)>, Self::Error> {
+        let mut first_of: HashMap<u64, u32> = HashMap::default();
+        let mut copies = Vec::new();
+        for (pos, signature) in self.signatures.iter().enumerate() {
+            if signature.exact == empty_hash {
+                continue;
+            }
+            match first_of.get(&signature.exact) {
+                Some(&first) => copies.push((pos as u32, first)),
+                None => {
+                    first_of.insert(signature.exact, pos as u32);
+                }
+            }
+        }
+        Ok(copies)
+    }
+
+    fn band(&self, band: usize) -> Result<MemoryBand, Self::Error> {
+        let mut entries: Vec<(u64, u32)> = self
+            .signatures
+            .iter()
+            .enumerate()
+            .filter(|(_, signature)| has_minhash(&signature.minhash))
+            .map(|(pos, signature)| {
+                (
+                    band_hash(&signature.minhash, band, self.config.rows),
+                    pos as u32,
+                )
+            })
+            .collect();
+        entries.sort_unstable();
+        Ok(MemoryBand {
+            entries: entries.into_iter(),
+        })
+    }
+
+    fn similarity(&self, a: u32, b: u32) -> Result<(f64, Option<f64>), Self::Error> {
+        let (a, b) = (&self.signatures[a as usize], &self.signatures[b as usize]);
+        Ok((
+            estimated_jaccard(&a.minhash, &b.minhash),
+            self.config
+                .exact_jaccard
+                .then(|| exact_jaccard(&a.shingles, &b.shingles)),
+        ))
+    }
+
+    fn n_chars(&self, pos: u32) -> Result<u32, Self::Error> {
+        Ok(self.signatures[pos as usize].n_chars)
+    }
+
+    fn paragraphs(&self) -> Result<MemoryParagraphs, Self::Error> {
+        let mut entries: Vec<ParagraphEntry> = self
+            .signatures
+            .iter()
+            .enumerate()
+            .flat_map(|(pos, signature)| paragraph_entries(pos as u32, &signature.text.paragraphs))
+            .collect();
+        entries.sort_unstable();
+        Ok(MemoryParagraphs {
+            entries: entries.into_iter(),
+        })
+    }
+
+    fn sentence_entries(&self, quotes: bool) -> Result<MemorySentences, Self::Error> {
+        let mut entries: Vec<SentenceEntry> = self
+            .signatures
+            .iter()
+            .enumerate()
+            .flat_map(|(pos, signature)| sentence_entries(pos as u32, &signature.text, quotes))
+            .collect();
+        entries.sort_unstable();
+        Ok(MemorySentences {
+            entries: entries.into_iter(),
+        })
+    }
+}
+
+/// Whether a MinHash signature saw any shingle (an empty document's is all `u32::MAX`).
+pub(crate) fn has_minhash(minhash: &[u32]) -> bool {
+    minhash.iter().any(|&h| h != u32::MAX)
+}
+
+/// Builds the plan of an in-memory index.
+pub(crate) fn build_in_memory(index: Index) -> Plan {
     let Index {
         config,
         ordinals,
@@ -160,101 +410,94 @@ pub(crate) fn build(index: Index) -> Plan {
         signatures,
     } = index;
     let n = signatures.len();
+    let total: usize = signatures
+        .iter()
+        .map(crate::Signature::bytes)
+        .sum::<usize>()
+        + ids
+            .iter()
+            .map(|id| id.len() + std::mem::size_of::<String>())
+            .sum::<usize>()
+        + n * 8;
+    let store = MemoryStore {
+        config: config.clone(),
+        signatures,
+        bytes_per_doc: if n == 0 { 0.0 } else { total as f64 / n as f64 },
+    };
+    match build(config, ordinals, ids, store) {
+        Ok(plan) => plan,
+        Err(never) => match never {},
+    }
+}
+
+/// Decides every verdict from the fingerprints in `store`, documents at positions `0..n` with
+/// these ordinals and ids.
+pub(crate) fn build<S: Store>(
+    config: Config,
+    ordinals: Vec<u64>,
+    ids: Vec<String>,
+    mut store: S,
+) -> Result<Plan, S::Error> {
+    let n = store.n_docs();
     let mut summary = Summary {
         n_docs: n as u64,
         threshold: config.threshold,
         similarity_histogram: vec![0; 20],
-        index_bytes_per_doc: 0.0,
+        index_bytes_per_doc: store.bytes_per_doc(),
         ..Summary::default()
     };
-    {
-        let total: usize = signatures
-            .iter()
-            .map(crate::Signature::bytes)
-            .sum::<usize>()
-            + ids
-                .iter()
-                .map(|id| id.len() + std::mem::size_of::<String>())
-                .sum::<usize>()
-            + n * 8;
-        summary.index_bytes_per_doc = if n == 0 { 0.0 } else { total as f64 / n as f64 };
-    }
     let mut verdicts = vec![Verdict::Unique; n];
 
     // Exact copies: the first holder of a text hash is kept.
     let empty_hash = tokens::hash_words(&[]);
     if config.exact {
-        let mut first_of: HashMap<u64, u32> = HashMap::new();
-        for (pos, signature) in signatures.iter().enumerate() {
-            if signature.exact == empty_hash {
-                continue;
-            }
-            match first_of.get(&signature.exact) {
-                Some(&first) => {
-                    verdicts[pos] = Verdict::Duplicate {
-                        of: first,
-                        method: DedupMethod::Exact,
-                        similarity: 1.0,
-                        cluster: first,
-                        size: 0,
-                    };
-                }
-                None => {
-                    first_of.insert(signature.exact, pos as u32);
-                }
-            }
+        for (pos, first) in store.exact_copies(empty_hash)? {
+            verdicts[pos as usize] = Verdict::Duplicate {
+                of: first,
+                method: DedupMethod::Exact,
+                similarity: 1.0,
+                cluster: first,
+                size: 0,
+            };
         }
     }
 
-    // Near duplicates: LSH candidates, verified, joined.
+    // Near duplicates: LSH candidates, verified, joined. A document takes part when it is not
+    // an exact copy and has a signature (the store's bands hold only those).
     let mut candidates = Vec::new();
     let mut union_find = UnionFind::new(n);
-    let alive: Vec<u32> = (0..n as u32)
-        .filter(|&pos| {
-            matches!(verdicts[pos as usize], Verdict::Unique)
-                && signatures[pos as usize]
-                    .minhash
-                    .iter()
-                    .any(|&h| h != u32::MAX)
-        })
-        .collect();
     if config.near && config.bands > 0 && config.rows > 0 {
-        let mut compared: HashSet<(u32, u32)> = HashSet::new();
-        let mut buckets: Vec<(u64, u32)> = Vec::with_capacity(alive.len());
+        let mut compared: HashSet<(u32, u32)> = HashSet::default();
+        let mut group: Vec<u32> = Vec::new();
         // Only whole bands inside the signature (a configuration that was not validated may
         // ask for more hashes than the signature holds).
         let n_bands = config.bands.min(crate::n_hashes(&config) / config.rows);
         for band in 0..n_bands {
-            buckets.clear();
-            buckets.extend(alive.iter().map(|&pos| {
-                (
-                    band_hash(&signatures[pos as usize].minhash, band, config.rows),
-                    pos,
-                )
-            }));
-            buckets.sort_unstable();
-            for group in buckets.chunk_by(|x, y| x.0 == y.0) {
-                if group.len() < 2 {
-                    continue;
+            let mut stream = store.band(band)?;
+            let mut next = stream.next_entry()?;
+            while let Some((hash, first_pos)) = next {
+                // One bucket: the run of entries with this hash, of documents still alive.
+                group.clear();
+                let mut entry = Some((hash, first_pos));
+                while let Some((entry_hash, pos)) = entry {
+                    if entry_hash != hash {
+                        break;
+                    }
+                    if matches!(verdicts[pos as usize], Verdict::Unique) {
+                        group.push(pos);
+                    }
+                    entry = stream.next_entry()?;
                 }
+                next = entry;
                 for i in 1..group.len() {
                     let window_start = i.saturating_sub(config.max_bucket_pairs.max(1));
                     let earlier = std::iter::once(0).chain(window_start.max(1)..i);
                     for j in earlier {
-                        let (a, b) = (group[j].1, group[i].1);
+                        let (a, b) = (group[j], group[i]);
                         if !compared.insert((a, b)) {
                             continue;
                         }
-                        let estimate = estimated_jaccard(
-                            &signatures[a as usize].minhash,
-                            &signatures[b as usize].minhash,
-                        );
-                        let exact = config.exact_jaccard.then(|| {
-                            exact_jaccard(
-                                &signatures[a as usize].shingles,
-                                &signatures[b as usize].shingles,
-                            )
-                        });
+                        let (estimate, exact) = store.similarity(a, b)?;
                         let similarity = exact.unwrap_or(estimate);
                         let accepted = similarity >= config.threshold;
                         let bin = ((similarity * 20.0) as usize).min(19);
@@ -286,9 +529,13 @@ pub(crate) fn build(index: Index) -> Plan {
     // split-off members are grouped again around a representative of their own, for at most
     // `MAX_SPLIT_ROUNDS` rounds (each round compares every remaining member once, so a giant
     // cluster costs at most that many passes over its members); any still left are kept alone.
+    // Only documents in a set of two or more are listed, so this holds the joined documents,
+    // not the corpus.
     let mut groups: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for &pos in &alive {
-        groups.entry(union_find.find(pos)).or_default().push(pos);
+    for pos in 0..n as u32 {
+        if union_find.set_size(pos) > 1 {
+            groups.entry(union_find.find(pos)).or_default().push(pos);
+        }
     }
     for members in groups.values().filter(|m| m.len() > 1) {
         let mut remaining: Vec<u32> = members.clone();
@@ -297,23 +544,25 @@ pub(crate) fn build(index: Index) -> Plan {
             round += 1;
             let representative = match config.keep {
                 KeepPolicy::Earliest => remaining[0],
-                KeepPolicy::Longest => *remaining
-                    .iter()
-                    .max_by_key(|&&pos| (signatures[pos as usize].n_chars, std::cmp::Reverse(pos)))
-                    .unwrap_or(&remaining[0]),
+                KeepPolicy::Longest => {
+                    let mut best = remaining[0];
+                    let mut best_chars = store.n_chars(best)?;
+                    for &pos in &remaining[1..] {
+                        // The most characters; ties go to the earliest.
+                        let n_chars = store.n_chars(pos)?;
+                        if n_chars > best_chars {
+                            best = pos;
+                            best_chars = n_chars;
+                        }
+                    }
+                    best
+                }
             };
             let mut verified = Vec::new();
             let mut rest = Vec::new();
             for &pos in remaining.iter().filter(|&&p| p != representative) {
-                let (member, kept) = (
-                    &signatures[pos as usize],
-                    &signatures[representative as usize],
-                );
-                let similarity = if config.exact_jaccard {
-                    exact_jaccard(&member.shingles, &kept.shingles)
-                } else {
-                    estimated_jaccard(&member.minhash, &kept.minhash)
-                };
+                let (estimate, exact) = store.similarity(pos, representative)?;
+                let similarity = exact.unwrap_or(estimate);
                 if similarity >= config.threshold {
                     verified.push((pos, similarity));
                 } else {
@@ -345,7 +594,7 @@ pub(crate) fn build(index: Index) -> Plan {
     }
 
     // Sizes of exact-copy clusters, now that every copy is known.
-    let mut exact_sizes: HashMap<u32, u32> = HashMap::new();
+    let mut exact_sizes: HashMap<u32, u32> = HashMap::default();
     for verdict in &verdicts {
         if let Verdict::Duplicate {
             method: DedupMethod::Exact,
@@ -376,124 +625,100 @@ pub(crate) fn build(index: Index) -> Plan {
     let kept =
         |pos: usize, verdicts: &[Verdict]| !matches!(verdicts[pos], Verdict::Duplicate { .. });
 
-    // Paragraphs repeated across kept documents.
-    let mut cuts: HashMap<u32, Vec<Cut>> = HashMap::new();
+    // Paragraphs repeated across kept documents: the store's paragraphs sorted by hash, one
+    // hash at a time (its holders in input order), so that the sharded mode can merge them
+    // from disk like a band.
+    let mut cuts: HashMap<u32, Vec<Cut>> = HashMap::default();
     if config.paragraphs {
-        let mut holders: HashMap<u64, (u32, u32)> = HashMap::new();
-        for (pos, signature) in signatures.iter().enumerate() {
-            if !kept(pos, &verdicts) {
-                continue;
-            }
-            let mut seen_here: HashSet<u64> = HashSet::new();
-            for &(hash, _) in &signature.paragraphs {
-                if hash != 0 && seen_here.insert(hash) {
-                    let entry = holders.entry(hash).or_insert((0, pos as u32));
-                    entry.0 += 1;
+        let mut stream = store.paragraphs()?;
+        let mut holders: Vec<(u32, u32, u32)> = Vec::new();
+        let mut next = stream.next_paragraph()?;
+        while let Some((hash, ..)) = next {
+            holders.clear();
+            let mut entry = next;
+            while let Some((entry_hash, pos, k, n_chars)) = entry {
+                if entry_hash != hash {
+                    break;
                 }
-            }
-        }
-        for (pos, signature) in signatures.iter().enumerate() {
-            if !kept(pos, &verdicts) {
-                continue;
-            }
-            let mut seen_here: HashSet<u64> = HashSet::new();
-            for (k, &(hash, n_chars)) in signature.paragraphs.iter().enumerate() {
-                if hash == 0 {
-                    continue;
+                if kept(pos as usize, &verdicts) {
+                    holders.push((pos, k, n_chars));
                 }
-                let repeated_here = !seen_here.insert(hash);
-                let Some(&(n_docs, first)) = holders.get(&hash) else {
-                    continue;
-                };
-                let rule = if config.boilerplate_min_docs > 0
-                    && n_docs as usize >= config.boilerplate_min_docs
-                {
-                    "boilerplate_paragraph"
-                } else if n_chars as usize >= config.min_paragraph_chars
-                    && (first != pos as u32 || repeated_here)
-                {
-                    "repeated_paragraph"
-                } else {
-                    continue;
-                };
-                *summary
-                    .paragraphs_removed
-                    .entry(rule.to_owned())
-                    .or_default() += 1;
-                cuts.entry(pos as u32).or_default().push(Cut {
-                    paragraph: k as u32,
+                entry = stream.next_paragraph()?;
+            }
+            next = entry;
+            let Some(&(first, _, _)) = holders.first() else {
+                continue;
+            };
+            let n_docs = 1 + holders.windows(2).filter(|w| w[0].0 != w[1].0).count();
+            for (i, &(pos, k, n_chars)) in holders.iter().enumerate() {
+                // A second copy inside the document that holds the first is repeated too.
+                let repeated_here = i > 0 && holders[i - 1].0 == pos;
+                let rule =
+                    if config.boilerplate_min_docs > 0 && n_docs >= config.boilerplate_min_docs {
+                        "boilerplate_paragraph"
+                    } else if n_chars as usize >= config.min_paragraph_chars
+                        && (first != pos || repeated_here)
+                    {
+                        "repeated_paragraph"
+                    } else {
+                        continue;
+                    };
+                cuts.entry(pos).or_default().push(Cut {
+                    paragraph: k,
                     rule,
                     first_copy: first,
                 });
             }
         }
+        for document_cuts in cuts.values_mut() {
+            document_cuts.sort_unstable_by_key(|cut| cut.paragraph);
+            for cut in document_cuts.iter() {
+                *summary
+                    .paragraphs_removed
+                    .entry(cut.rule.to_owned())
+                    .or_default() += 1;
+            }
+        }
     }
 
     // Sentences shared between kept documents, by word n-gram containment.
-    let mut shared: SharedSentences = HashMap::new();
+    let mut shared: SharedSentences = HashMap::default();
     if config.shared_sentences {
         // Two measures: word n-gram containment of whole sentences, and content-word
         // containment of the quoted speech in them (one quote in two word orders).
-        let kept_docs = || {
-            signatures
-                .iter()
-                .enumerate()
-                .filter(|(pos, _)| kept(*pos, &verdicts))
-        };
         let mut matches: BTreeMap<(u32, u32, u32, u32), f32> = BTreeMap::new();
-        // A sentence in a paragraph that is cut is no longer in the document: leave it out.
-        let in_cut = |pos: usize, sentence: u32| {
-            let paragraph = signatures[pos]
-                .sentence_paragraphs
-                .get(sentence as usize)
-                .copied();
-            cuts.get(&(pos as u32))
-                .is_some_and(|c| c.iter().any(|cut| Some(cut.paragraph) == paragraph))
+        // Sentences of kept documents only, and not those in a paragraph that is cut (no
+        // longer in the document).
+        let take = |pos: u32, paragraph: u32| {
+            kept(pos as usize, &verdicts)
+                && !cuts
+                    .get(&pos)
+                    .is_some_and(|c| c.iter().any(|cut| cut.paragraph == paragraph))
         };
         for_each_overlap(
-            kept_docs().flat_map(|(pos, signature)| {
-                signature
-                    .sentences
-                    .iter()
-                    .enumerate()
-                    .filter(move |(k, _)| !in_cut(pos, *k as u32))
-                    .map(move |(k, grams)| (pos as u32, k as u32, grams.as_slice()))
-            }),
+            &mut store.sentence_entries(false)?,
+            take,
             config.max_ngram_postings,
-            |(a, sa, b, sb), count| {
-                let len_a = signatures[a as usize].sentences[sa as usize].len();
-                let len_b = signatures[b as usize].sentences[sb as usize].len();
+            |(a, sa, len_a), (b, sb, len_b), count| {
                 let score = count as f64 / len_a.min(len_b).max(1) as f64;
                 if score >= config.sentence_threshold && count >= 2 {
                     let best = matches.entry((a, sa, b, sb)).or_insert(0.0);
                     *best = best.max(score as f32);
                 }
             },
-        );
-        let quote_len = |pos: u32, sentence: u32| {
-            signatures[pos as usize]
-                .quotes
-                .iter()
-                .find(|q| q.0 == sentence)
-                .map_or(0, |q| q.1.len())
-        };
+        )?;
         for_each_overlap(
-            kept_docs().flat_map(|(pos, signature)| {
-                signature
-                    .quotes
-                    .iter()
-                    .filter(move |(k, _)| !in_cut(pos, *k))
-                    .map(move |(k, words)| (pos as u32, *k, words.as_slice()))
-            }),
+            &mut store.sentence_entries(true)?,
+            take,
             config.max_ngram_postings,
-            |(a, sa, b, sb), count| {
-                let score = count as f64 / quote_len(a, sa).min(quote_len(b, sb)).max(1) as f64;
+            |(a, sa, len_a), (b, sb, len_b), count| {
+                let score = count as f64 / len_a.min(len_b).max(1) as f64;
                 if score >= config.quote_threshold && count as usize >= config.min_quote_words {
                     let best = matches.entry((a, sa, b, sb)).or_insert(0.0);
                     *best = best.max(score as f32);
                 }
             },
-        );
+        )?;
         let mut per_sentence: BTreeMap<(u32, u32), BTreeMap<u32, f32>> = BTreeMap::new();
         let mut pair_counts: BTreeMap<(u32, u32), (HashSet<u32>, HashSet<u32>)> = BTreeMap::new();
         for (&(a, sa, b, sb), &score) in &matches {
@@ -572,7 +797,7 @@ pub(crate) fn build(index: Index) -> Plan {
         })
         .collect();
 
-    Plan {
+    Ok(Plan {
         config,
         ordinals,
         ids,
@@ -581,7 +806,7 @@ pub(crate) fn build(index: Index) -> Plan {
         shared,
         candidates,
         summary,
-    }
+    })
 }
 
 /// Rounds a similarity to four places, so figures read the same everywhere.
@@ -796,53 +1021,74 @@ fn shift(span: Span, removed: &[(usize, usize)]) -> Option<Span> {
     Some(Span::new(span.start - delta, span.end - delta))
 }
 
-/// For items `(document, sentence, sorted hashes)`, calls `found` with each pair of sentences
-/// of different documents (earlier document first) and how many hashes they share. Hashes held
-/// by more than `max_postings` sentences are too common to count. Pairs are counted one
-/// sentence at a time, so memory holds the postings and one sentence's counts, never every
-/// pair of the corpus.
-fn for_each_overlap<'a>(
-    items: impl Iterator<Item = (u32, u32, &'a [u32])>,
+/// For sentence entries sorted by hash, calls `found` with each pair of sentences of
+/// different documents (earlier document first, each as `(document, sentence, hashes it has)`)
+/// and how many hashes they share. Only entries `take` accepts (by document and paragraph)
+/// count; hashes held by more than `max_postings` sentences are too common to count. Pairs are
+/// counted one sentence at a time, so memory holds the shared postings and one sentence's
+/// counts, never every pair of the corpus; the stream may come from disk.
+fn for_each_overlap<E>(
+    stream: &mut impl SentenceStream<E>,
+    take: impl Fn(u32, u32) -> bool,
     max_postings: usize,
-    mut found: impl FnMut((u32, u32, u32, u32), u32),
-) {
-    let items: Vec<(u32, u32, &'a [u32])> = items.collect();
-    // The postings as one sorted vector of (hash, document, sentence), 12 bytes an entry and
-    // no allocation per hash; a hash's postings are the run found by binary search.
+    mut found: impl FnMut((u32, u32, u32), (u32, u32, u32), u32),
+) -> Result<(), E> {
+    // The postings of hashes held by 2 to `max_postings` sentences, as (document, sentence,
+    // length), sorted by hash then document: in real text most n-grams occur once, so what is
+    // kept is small. A run longer than `max_postings` stops being buffered.
     let mut postings: Vec<(u32, u32, u32)> = Vec::new();
-    for &(pos, sentence, hashes) in &items {
-        postings.extend(hashes.iter().map(|&hash| (hash, pos, sentence)));
-    }
-    postings.sort_unstable();
-    // Only hashes held by 2 to `max_postings` sentences can link sentences; in real text most
-    // n-grams occur once, so what is left is small and the look-ups below stay in cache.
-    let mut shared_postings: Vec<(u32, u32, u32)> = Vec::new();
-    for run in postings.chunk_by(|x, y| x.0 == y.0) {
-        if (2..=max_postings).contains(&run.len()) {
-            shared_postings.extend_from_slice(run);
-        }
-    }
-    drop(postings);
-    let postings = shared_postings;
-    let mut counts: HashMap<(u32, u32), u32> = HashMap::new();
-    for &(pos, sentence, hashes) in &items {
-        counts.clear();
-        for &hash in hashes {
-            let first = postings.partition_point(|entry| entry.0 < hash);
-            let n_postings = postings[first..].partition_point(|entry| entry.0 == hash);
-            if n_postings == 0 {
-                continue;
+    // Per posting: (document, sentence, start and length of its hash's run in `postings`, the
+    // sentence's number of hashes).
+    let mut by_sentence: Vec<(u32, u32, u32, u32, u32)> = Vec::new();
+    let mut run: Vec<(u32, u32, u32)> = Vec::new();
+    let mut next = stream.next_sentence_entry()?;
+    while let Some((hash, ..)) = next {
+        run.clear();
+        let mut too_common = false;
+        let mut entry = next;
+        while let Some((entry_hash, pos, sentence, paragraph, length)) = entry {
+            if entry_hash != hash {
+                break;
             }
-            for &(_, other_pos, other_sentence) in &postings[first..first + n_postings] {
-                if other_pos > pos {
-                    *counts.entry((other_pos, other_sentence)).or_default() += 1;
+            if !too_common && take(pos, paragraph) {
+                if run.len() == max_postings {
+                    too_common = true;
+                } else {
+                    run.push((pos, sentence, length));
                 }
             }
+            entry = stream.next_sentence_entry()?;
         }
-        let mut pairs: Vec<((u32, u32), u32)> = counts.iter().map(|(&k, &v)| (k, v)).collect();
+        next = entry;
+        if too_common || run.len() < 2 {
+            continue;
+        }
+        let start = postings.len() as u32;
+        for &(pos, sentence, length) in &run {
+            by_sentence.push((pos, sentence, start, run.len() as u32, length));
+        }
+        postings.extend_from_slice(&run);
+    }
+    // One sentence at a time, in input order; its hashes' runs in hash order.
+    by_sentence.sort_unstable();
+    let mut counts: HashMap<(u32, u32, u32), u32> = HashMap::default();
+    for hashes in by_sentence.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
+        let (pos, sentence, length) = (hashes[0].0, hashes[0].1, hashes[0].4);
+        counts.clear();
+        for &(_, _, start, run_length, _) in hashes {
+            let run = &postings[start as usize..(start + run_length) as usize];
+            // A run is sorted by document: only the later documents' entries count, and they
+            // are the run's tail.
+            let later = run.partition_point(|entry| entry.0 <= pos);
+            for &other in &run[later..] {
+                *counts.entry(other).or_default() += 1;
+            }
+        }
+        let mut pairs: Vec<((u32, u32, u32), u32)> = counts.iter().map(|(&k, &v)| (k, v)).collect();
         pairs.sort_unstable();
-        for ((other_pos, other_sentence), count) in pairs {
-            found((pos, sentence, other_pos, other_sentence), count);
+        for (other, count) in pairs {
+            found((pos, sentence, length), other, count);
         }
     }
+    Ok(())
 }

@@ -76,6 +76,15 @@ pub(crate) struct Word {
 /// The word with case and punctuation folded, digits and accents kept.
 fn exact_form(word: &str, out: &mut String) {
     out.clear();
+    // ASCII lower-cases byte by byte (same result, without `char::to_lowercase`).
+    if word.is_ascii() {
+        for byte in word.bytes() {
+            if byte.is_ascii_alphanumeric() {
+                out.push(char::from(byte.to_ascii_lowercase()));
+            }
+        }
+        return;
+    }
     for c in word.chars() {
         if c.is_alphanumeric() {
             out.extend(c.to_lowercase());
@@ -225,8 +234,8 @@ fn is_closing_mark(c: char) -> bool {
     is_closing_quote(c) || matches!(c, ')' | ']' | '’' | '\'')
 }
 
-fn stopwords() -> &'static std::collections::HashSet<u64> {
-    static STOPWORDS: std::sync::OnceLock<std::collections::HashSet<u64>> =
+fn stopwords() -> &'static crate::fast_hash::HashSet<u64> {
+    static STOPWORDS: std::sync::OnceLock<crate::fast_hash::HashSet<u64>> =
         std::sync::OnceLock::new();
     STOPWORDS.get_or_init(|| {
         include_str!("../data/stopwords_en.txt")

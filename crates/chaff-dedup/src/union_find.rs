@@ -39,4 +39,10 @@ impl UnionFind {
         self.size[a as usize] += self.size[b as usize];
         true
     }
+
+    /// The number of elements in `x`'s set.
+    pub fn set_size(&mut self, x: u32) -> u32 {
+        let root = self.find(x);
+        self.size[root as usize]
+    }
 }

@@ -141,24 +141,84 @@ fn encode_all(records: &[Record]) -> anyhow::Result<Vec<u8>> {
     Ok(chunks.concat())
 }
 
+/// Dedup's index: in memory, or sharded on disk when `dedup.shard_docs` is set.
+enum DedupIndex {
+    Memory(chaff_dedup::Index),
+    /// The index and the directory its shard files go into (removed when dropped).
+    Sharded(chaff_dedup::ShardedIndex, tempfile::TempDir),
+}
+
+impl DedupIndex {
+    /// The index `config` asks for. The sharded mode spills into a fresh directory inside
+    /// `dedup.spill_dir`, or else inside `default_dir`.
+    fn new(config: &chaff_dedup::Config, default_dir: &Path) -> anyhow::Result<DedupIndex> {
+        if config.shard_docs == 0 {
+            return Ok(DedupIndex::Memory(chaff_dedup::Index::new(config)));
+        }
+        let parent = config.spill_dir.as_deref().unwrap_or(default_dir);
+        let dir = tempfile::Builder::new()
+            .prefix("chaff-dedup-shards-")
+            .tempdir_in(parent)
+            .with_context(|| {
+                format!(
+                    "cannot create a dedup spill directory in {}",
+                    parent.display()
+                )
+            })?;
+        Ok(DedupIndex::Sharded(
+            chaff_dedup::ShardedIndex::new(config, dir.path()),
+            dir,
+        ))
+    }
+
+    fn insert(
+        &mut self,
+        ordinal: u64,
+        id: &str,
+        signature: chaff_dedup::Signature,
+    ) -> anyhow::Result<()> {
+        match self {
+            DedupIndex::Memory(index) => index.insert(ordinal, id, signature),
+            DedupIndex::Sharded(index, _) => index
+                .insert(ordinal, id, signature)
+                .context("cannot write the dedup shards")?,
+        }
+        Ok(())
+    }
+
+    /// The barrier: every signature is in; fix the plan.
+    fn finish(self) -> anyhow::Result<chaff_dedup::Plan> {
+        match self {
+            DedupIndex::Memory(index) => Ok(index.finish()),
+            DedupIndex::Sharded(index, dir) => {
+                let plan = index.finish().context("cannot merge the dedup shards")?;
+                dir.close()
+                    .context("cannot remove the dedup spill directory")?;
+                Ok(plan)
+            }
+        }
+    }
+}
+
 /// Signs a batch in parallel and inserts the signatures into the index in input order.
 /// `next_ordinal` counts every record, dropped ones included, as [`apply_plan`] does.
 fn index_batch(
     config: &chaff_dedup::Config,
-    index: &mut chaff_dedup::Index,
+    index: &mut DedupIndex,
     records: &[Record],
     next_ordinal: &mut u64,
-) {
+) -> anyhow::Result<()> {
     let signatures: Vec<Option<chaff_dedup::Signature>> = records
         .par_iter()
         .map(|record| (!record.is_dropped()).then(|| chaff_dedup::signature(config, record)))
         .collect();
     for (record, signature) in records.iter().zip(signatures) {
         if let Some(signature) = signature {
-            index.insert(*next_ordinal, &record.id, signature);
+            index.insert(*next_ordinal, &record.id, signature)?;
         }
         *next_ordinal += 1;
     }
+    Ok(())
 }
 
 /// Applies the dedup plan to a batch whose first record is at `first`, in parallel and in
@@ -217,7 +277,7 @@ fn account_out(records: &[Record], stage: &str, figures: &mut StageFigures) {
 struct Pass1 {
     n_records: u64,
     quarantined: Vec<Quarantined>,
-    index: chaff_dedup::Index,
+    index: DedupIndex,
 }
 
 /// Runs the whole pipeline on `inputs`, writing the documented layout into `out_dir`.
@@ -259,7 +319,7 @@ pub fn run(
     let mut pass1 = Pass1 {
         n_records: 0,
         quarantined: Vec::new(),
-        index: chaff_dedup::Index::new(&config.dedup),
+        index: DedupIndex::new(&config.dedup, out_dir)?,
     };
     let mut ingest_clock = Instant::now();
     progress.start_pass("ingest, clean, segment", None);
@@ -315,7 +375,7 @@ pub fn run(
                 &mut pass1.index,
                 &records,
                 &mut pass1.n_records,
-            );
+            )?;
             dedup_figures.seconds += signing.elapsed().as_secs_f64();
             spill_writer
                 .write_all(&encoded)
@@ -340,7 +400,7 @@ pub fn run(
 
     // The barrier: every signature is in; fix the plan.
     let planning = Instant::now();
-    let plan = pass1.index.finish();
+    let plan = pass1.index.finish()?;
     figures.get_mut("dedup").context("dedup figures")?.seconds += planning.elapsed().as_secs_f64();
 
     // Pass 2: stream the spill through the plan to the outputs and the report.
@@ -552,7 +612,7 @@ pub fn dedup_file(
             ReadOptions::default(),
         ))
     };
-    let mut index = chaff_dedup::Index::new(config);
+    let mut index = DedupIndex::new(config, &std::env::temp_dir())?;
     let mut reader = open()?;
     let mut ordinal = 0u64;
     loop {
@@ -563,9 +623,9 @@ pub fn dedup_file(
         if batch.is_empty() {
             break;
         }
-        index_batch(config, &mut index, &batch, &mut ordinal);
+        index_batch(config, &mut index, &batch, &mut ordinal)?;
     }
-    let plan = index.finish();
+    let plan = index.finish()?;
     let mut reader = open()?;
     let mut writer = JsonlWriter::new(output);
     let mut ordinal = 0u64;
