@@ -81,23 +81,25 @@ fn render(records: &[Record]) -> String {
 fn raw_seeds_verdicts_and_shared_sentences() {
     let (records, summary) = dedup_all(&Config::default(), seeds());
     insta::assert_snapshot!(render(&records));
-    let dropped: Vec<&str> = records
+    // On raw text 000 still carries a 160-word appeal to readers that 001 lacks: the exact
+    // 5-gram Jaccard of the pair is 0.72, below the 0.8 threshold, and its MinHash estimate
+    // rightly says so, so neither document goes as a whole. Their common paragraphs are cut from
+    // 001 instead, each naming 000 as the first copy. After clean removes the appeal the two
+    // are exact copies and 001 is dropped (see the e2e package).
+    assert!(records.iter().all(|r| !r.is_dropped()));
+    assert_eq!(summary.n_clusters, 0);
+    assert_eq!(summary.n_rejected_pairs, 1);
+    let copy = &records[1];
+    let cuts: Vec<_> = copy
+        .edits
         .iter()
-        .filter(|r| r.is_dropped())
-        .map(|r| &r.id[..3])
+        .filter(|e| e.rule == "repeated_paragraph")
         .collect();
-    assert_eq!(dropped, ["001"], "only the re-wrapped copy of 000 goes");
-    // FIXME: on raw text 000 still carries a 160-word appeal to readers that 001 lacks, so the
-    // exact 5-gram Jaccard of the pair is 0.7205; the MinHash estimate at the default seed is
-    // 0.8036 and joins them. After clean removes the appeal the two are exact copies (see the
-    // e2e package). With `exact_jaccard = true` the raw pair is, rightly, not joined.
-    let verdict = records[1].dedup.as_ref().unwrap();
-    assert_eq!(
-        verdict.duplicate_of.as_deref(),
-        Some(records[0].id.as_str())
+    assert!(cuts.len() >= 10, "{cuts:?}");
+    assert!(
+        cuts.iter()
+            .all(|e| e.first_copy.as_deref() == Some(records[0].id.as_str()))
     );
-    assert!(verdict.similarity.unwrap() >= 0.8, "{verdict:?}");
-    assert_eq!(summary.n_clusters, 1);
     // The Lavrov quote ("... with our sympathizers/sympathisers ...") is shared by the three
     // kept reports that carry it, each annotated with the other two.
     for prefix in ["000", "003", "004"] {
