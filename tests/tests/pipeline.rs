@@ -47,6 +47,7 @@ fn read_quarantine(path: &Path) -> Vec<Quarantined> {
 fn without_timings(mut report: chaff_report::Report) -> chaff_report::Report {
     report.run.wall_seconds = 0.0;
     report.run.threads = 0;
+    report.run.peak_rss_bytes = None;
     report.run.inputs = report
         .run
         .inputs

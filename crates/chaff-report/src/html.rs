@@ -775,6 +775,9 @@ fn run_facts(out: &mut String, report: &Report) {
         run.threads,
         run.wall_seconds
     );
+    if let Some(bytes) = run.peak_rss_bytes {
+        let _ = write!(out, "<li>peak memory: {:.1} MB</li>", bytes as f64 / 1e6);
+    }
     for input in &run.inputs {
         let _ = write!(out, "<li>input: <code>{}</code></li>", encode_text(input));
     }

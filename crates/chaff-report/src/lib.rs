@@ -156,6 +156,10 @@ pub struct RunFigures {
     pub wall_seconds: f64,
     /// Rayon threads used.
     pub threads: usize,
+    /// The process's peak resident memory (bytes), when the platform tells it (Linux:
+    /// `VmHWM` in `/proc/self/status`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_bytes: Option<u64>,
 }
 
 /// Streams final records into counts and bounded examples.

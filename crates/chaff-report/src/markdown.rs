@@ -218,6 +218,9 @@ pub(crate) fn render(report: &Report) -> String {
     );
     let _ = writeln!(out, "- threads: {}", run.threads);
     let _ = writeln!(out, "- wall time: {:.3} s", run.wall_seconds);
+    if let Some(bytes) = run.peak_rss_bytes {
+        let _ = writeln!(out, "- peak memory: {:.1} MB", bytes as f64 / 1e6);
+    }
     for stage in &run.stages {
         let _ = writeln!(
             out,

@@ -258,6 +258,21 @@ pub fn run_stage(
     records
 }
 
+/// The process's peak resident memory so far, from `VmHWM` in `/proc/self/status` (Linux);
+/// `None` where that file does not exist or says nothing.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
 /// Adds a batch's survivors and the stage's drops to its figures.
 fn account_out(records: &[Record], stage: &str, figures: &mut StageFigures) {
     for record in records {
@@ -265,6 +280,12 @@ fn account_out(records: &[Record], stage: &str, figures: &mut StageFigures) {
             None => {
                 figures.docs_out += 1;
                 figures.bytes_out += record.text.len() as u64;
+                if let Some(spans) = record.spans.get("paragraphs") {
+                    *figures.paragraphs_out.get_or_insert(0) += spans.len() as u64;
+                }
+                if let Some(spans) = record.spans.get("sentences") {
+                    *figures.sentences_out.get_or_insert(0) += spans.len() as u64;
+                }
             }
             Some(dropped) if dropped.stage == stage => {
                 *figures.dropped.entry(dropped.reason.clone()).or_default() += 1;
@@ -483,6 +504,7 @@ pub fn run(
         warnings: Vec::new(),
         wall_seconds: started.elapsed().as_secs_f64(),
         threads: rayon::current_num_threads(),
+        peak_rss_bytes: peak_rss_bytes(),
     };
     let report = builder.finish(run_figures);
     write_report(&report, out_dir)?;
