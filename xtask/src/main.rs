@@ -29,6 +29,7 @@ fn main() -> anyhow::Result<()> {
         Some("eval") => match args.get(1).map(String::as_str) {
             Some("cleaneval") => eval::cleaneval(&root, &args[2..]),
             Some("mojibake") => mojibake::mojibake(&root, &args[2..]),
+            Some("cleanportaleval") => eval::cleanportaleval(&root, &args[2..]),
             _ => bail!(
                 "usage: cargo xtask eval cleaneval [--corpus DIR] | cargo xtask eval mojibake"
             ),
@@ -52,6 +53,9 @@ cargo xtask bless [--check]
 cargo xtask eval cleaneval [--corpus DIR]   (DIR holds final/ and dev/; default ../shared/corpora/cleaneval)
     Clean's word-level precision, recall and F1 on CleanEval (../shared/corpora), with the
     no-cleaning baseline.
+cargo xtask eval cleanportaleval [--corpus DIR]
+    The whole pipeline on CleanPortalEval's 70 news-portal pages (../shared/corpora): what
+    dedup's paragraph level adds to clean, scored against the gold text.
 cargo xtask eval mojibake
     Clean's mojibake rule against ftfy's own test cases (fetched from PyPI into target/eval),
     with ftfy itself in the same run.
