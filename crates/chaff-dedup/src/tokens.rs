@@ -7,59 +7,90 @@ use xxhash_rust::xxh3::xxh3_64;
 
 /// Normalises one word as datatrove does by default: lowercase, digits to `0`, diacritics and
 /// punctuation removed. British `-ise`/`-isation`/`-yse` spellings fold to `-ize`/`-ization`/
-/// `-yze`, so that the same sentence in two spellings of English compares equal.
-pub(crate) fn normalise_word(word: &str, out: &mut String) {
+/// `-yze`, so that the same sentence in two spellings of English compares equal. The result is
+/// UTF-8 bytes (hashed, never read back as text).
+pub(crate) fn normalise_word(word: &str, out: &mut Vec<u8>) {
     out.clear();
     // ASCII has no decompositions or combining marks: skip the NFD pass (same result).
     if word.is_ascii() {
         for byte in word.bytes() {
             if byte.is_ascii_digit() {
-                out.push('0');
+                out.push(b'0');
             } else if byte.is_ascii_alphabetic() {
-                out.push(char::from(byte.to_ascii_lowercase()));
+                out.push(byte.to_ascii_lowercase());
             }
         }
         fold_spelling(out);
         return;
     }
+    let mut buffer = [0u8; 4];
     for c in word.nfd() {
         if unicode_normalization::char::is_combining_mark(c) {
             continue;
         }
         if c.is_numeric() {
-            out.push('0');
+            out.push(b'0');
         } else if c.is_alphabetic() {
-            out.extend(c.to_lowercase());
+            for lower in c.to_lowercase() {
+                out.extend_from_slice(lower.encode_utf8(&mut buffer).as_bytes());
+            }
         }
     }
     fold_spelling(out);
 }
 
+/// Both forms of an ASCII word in one pass; returns whether they differ (a digit, or a
+/// British ending folded), since most words' two forms are the same bytes.
+fn ascii_forms(word: &str, normalised: &mut Vec<u8>, exact: &mut Vec<u8>) -> bool {
+    normalised.clear();
+    exact.clear();
+    let mut has_digit = false;
+    for byte in word.bytes() {
+        if byte.is_ascii_digit() {
+            has_digit = true;
+            normalised.push(b'0');
+            exact.push(byte);
+        } else if byte.is_ascii_alphabetic() {
+            let lower = byte.to_ascii_lowercase();
+            normalised.push(lower);
+            exact.push(lower);
+        }
+    }
+    let folded = fold_spelling(normalised);
+    has_digit || folded
+}
+
 /// `-ise`, `-ised`, `-ises`, `-ising`, `-iser`, `-isers`, `-isation(s)` to the `-iz-` forms,
 /// and `-yse`/`-ysed`/`-ysing` to `-yz-`, for words long enough that the ending is a suffix.
-fn fold_spelling(word: &mut String) {
-    const ENDINGS: &[(&str, &str)] = &[
-        ("isations", "izations"),
-        ("isation", "ization"),
-        ("isers", "izers"),
-        ("ising", "izing"),
-        ("yses", "yzes"),
-        ("ysed", "yzed"),
-        ("ysing", "yzing"),
-        ("iser", "izer"),
-        ("ised", "ized"),
-        ("ises", "izes"),
-        ("ise", "ize"),
-        ("yse", "yze"),
+fn fold_spelling(word: &mut Vec<u8>) -> bool {
+    const ENDINGS: &[(&[u8], &[u8])] = &[
+        (b"isations", b"izations"),
+        (b"isation", b"ization"),
+        (b"isers", b"izers"),
+        (b"ising", b"izing"),
+        (b"yses", b"yzes"),
+        (b"ysed", b"yzed"),
+        (b"ysing", b"yzing"),
+        (b"iser", b"izer"),
+        (b"ised", b"ized"),
+        (b"ises", b"izes"),
+        (b"ise", b"ize"),
+        (b"yse", b"yze"),
     ];
+    // Every ending has an `s` two to five bytes from the end: most words stop here.
+    let n = word.len();
+    if n < 7 || !word[n.saturating_sub(6)..].contains(&b's') {
+        return false;
+    }
     for (british, american) in ENDINGS {
         if word.len() >= british.len() + 4 && word.ends_with(british) {
             let stem = word.len() - british.len();
             word.truncate(stem);
-            word.push_str(american);
-            return;
+            word.extend_from_slice(american);
+            return true;
         }
     }
+    false
 }
 
 /// One word: its hash as datatrove normalises it (for shingles and sentences), its hash with
@@ -73,21 +104,24 @@ pub(crate) struct Word {
     pub end: usize,
 }
 
-/// The word with case and punctuation folded, digits and accents kept.
-fn exact_form(word: &str, out: &mut String) {
+/// The word with case and punctuation folded, digits and accents kept, as UTF-8 bytes.
+fn exact_form(word: &str, out: &mut Vec<u8>) {
     out.clear();
     // ASCII lower-cases byte by byte (same result, without `char::to_lowercase`).
     if word.is_ascii() {
         for byte in word.bytes() {
             if byte.is_ascii_alphanumeric() {
-                out.push(char::from(byte.to_ascii_lowercase()));
+                out.push(byte.to_ascii_lowercase());
             }
         }
         return;
     }
+    let mut buffer = [0u8; 4];
     for c in word.chars() {
         if c.is_alphanumeric() {
-            out.extend(c.to_lowercase());
+            for lower in c.to_lowercase() {
+                out.extend_from_slice(lower.encode_utf8(&mut buffer).as_bytes());
+            }
         }
     }
 }
@@ -95,16 +129,31 @@ fn exact_form(word: &str, out: &mut String) {
 /// The hashed, normalised words of `text` in order, each with its byte range.
 pub(crate) fn word_hashes(record: &Record) -> Vec<Word> {
     let text = record.text.as_str();
-    let mut normalised = String::new();
-    let mut exact = String::new();
-    let mut out = Vec::new();
+    let mut normalised = Vec::new();
+    let mut exact = Vec::new();
+    // About one word in six bytes of running text.
+    let mut out = Vec::with_capacity(text.len() / 6 + 1);
     let mut push = |start: usize, end: usize, out: &mut Vec<Word>| {
-        normalise_word(&text[start..end], &mut normalised);
+        let word = &text[start..end];
+        if word.is_ascii() {
+            let differ = ascii_forms(word, &mut normalised, &mut exact);
+            if !normalised.is_empty() {
+                let hash = xxh3_64(&normalised);
+                out.push(Word {
+                    hash,
+                    exact: if differ { xxh3_64(&exact) } else { hash },
+                    start,
+                    end,
+                });
+            }
+            return;
+        }
+        normalise_word(word, &mut normalised);
         if !normalised.is_empty() {
-            exact_form(&text[start..end], &mut exact);
+            exact_form(word, &mut exact);
             out.push(Word {
-                hash: xxh3_64(normalised.as_bytes()),
-                exact: xxh3_64(exact.as_bytes()),
+                hash: xxh3_64(&normalised),
+                exact: xxh3_64(&exact),
                 start,
                 end,
             });
