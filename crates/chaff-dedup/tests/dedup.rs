@@ -170,8 +170,14 @@ fn repeated_and_boilerplate_paragraphs() {
     let footer = "Subscribe to the Valley Courier for daily news.";
     let shared = "The river authority said water levels would stay high for at least another week, and asked residents near the banks to keep sandbags in place until further notice.";
     let docs = [
-        format!("Storm closes roads in the valley.\n\n{shared}\n\n{footer}"),
-        format!("School reopens after the floods.\n\n{shared}\n\n{footer}"),
+        // Openings long enough that the two pages sharing `shared` are far from near
+        // duplicates (Jaccard about 0.4), whatever the MinHash estimate's noise.
+        format!(
+            "Storm closes roads in the valley as heavy rain falls for a third day and drivers are told to stay at home unless their journey is essential.\n\n{shared}\n\n{footer}"
+        ),
+        format!(
+            "School reopens after the floods, with pupils returning to classrooms that volunteers spent the weekend cleaning and drying out before the start of term.\n\n{shared}\n\n{footer}"
+        ),
         format!("Market returns to the square.\n\n{footer}"),
         format!("Council approves the bridge.\n\n{footer}"),
         format!("Library extends its hours.\n\n{footer}"),
