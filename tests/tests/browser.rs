@@ -298,9 +298,24 @@ fn report_html_in_headless_chromium() {
         "<details class=\"doc\" data-id=\"hostile/evil.txt\"",
         "details",
     );
+    // Removed text is struck through in place (`<del class="cut">`): the text without it is
+    // the document's final text.
+    let mut final_text = String::new();
+    let mut rest: &str = evil;
+    while let Some(start) = rest.find("<del class=\"cut\"") {
+        final_text.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("</del>")
+            .map_or("", |end| &rest[start + end + "</del>".len()..]);
+    }
+    final_text.push_str(rest);
     assert!(
-        evil.contains("Entities: &lt;script&gt;document.title='pwned'&lt;/script&gt;"),
+        final_text.contains("Entities: &lt;script&gt;document.title='pwned'&lt;/script&gt;"),
         "the decoded markup is not the document's text: {evil}"
+    );
+    assert!(
+        evil.contains("<del class=\"cut\" title=\"clean/script_style\""),
+        "removed text is not struck through in place: {evil}"
     );
 
     // Screenshots for people: a laptop and a phone.

@@ -31,7 +31,7 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .chart{display:block;width:100%;max-width:36rem;height:auto}\
 .bar{background:#3a7d5c;height:.8rem;display:inline-block}.bad{color:#b00;font-weight:bold}\
 code{background:#f4f4f4;padding:0 .2rem;overflow-wrap:break-word}td.ex code{overflow-wrap:anywhere}\
-.text{white-space:pre-wrap;overflow-wrap:anywhere}.s0{background:#eef4ff}.s1{background:#fff4e0}del{color:#a33}ul.removed{list-style:none;padding-left:.5rem}ul.removed li{padding-left:.4rem;margin:.2rem 0}\
+.text{white-space:pre-wrap;overflow-wrap:anywhere}.s0{background:#eef4ff}.s1{background:#fff4e0}del{color:#a33}del.cut{text-decoration-thickness:2px;background:#fbeaea}ul.removed{list-style:none;padding-left:.5rem}ul.removed li{padding-left:.4rem;margin:.2rem 0}\
 .pair{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:.8rem}\
 .pair .text{max-height:24rem;overflow:auto;border:1px solid #ddd;padding:.4rem;margin:0;font-size:.9rem}\
 .pair h4{margin:.3rem 0}mark{background:#ffe27a}\
@@ -706,8 +706,8 @@ fn documents(out: &mut String, report: &Report) {
     }
     let _ = write!(
         out,
-        "<section id=\"documents\"><h2>Documents</h2><p>The first {} documents, sentences shaded in turn; \
-         below each, what the stages removed.</p>",
+        "<section id=\"documents\"><h2>Documents</h2><p>The first {} documents, sentences shaded in turn, \
+         what the stages removed struck through where it stood (hover for the rule); below each, the same removals listed.</p>",
         report.documents.len()
     );
     for doc in &report.documents {
@@ -720,25 +720,52 @@ fn documents(out: &mut String, report: &Report) {
         );
         let chars: Vec<(usize, char)> = doc.text.char_indices().collect();
         let byte_at = |i: usize| chars.get(i).map_or(doc.text.len(), |c| c.0);
+        // Removed text goes back in place, struck through and coloured by its rule.
+        let mut marks: Vec<(usize, usize)> = doc
+            .removed_at
+            .iter()
+            .enumerate()
+            .filter_map(|(i, at)| at.map(|at| (at.min(chars.len()), i)))
+            .collect();
+        marks.sort_unstable();
+        let mut next_mark = 0usize;
+        let mut emit = |out: &mut String, from: usize, to: usize, marks_at_end: bool| {
+            let mut cur = from;
+            while let Some(&(at, i)) = marks.get(next_mark) {
+                if at > to || (at == to && !marks_at_end) {
+                    break;
+                }
+                let at = at.max(cur);
+                let _ = write!(out, "{}", encode_text(&doc.text[byte_at(cur)..byte_at(at)]));
+                if let Some((stage, rule, original)) = doc.removed.get(i) {
+                    let _ = write!(
+                        out,
+                        "<del class=\"cut\" title=\"{}/{}\" style=\"color:hsl({},60%,35%)\">{}</del>",
+                        attr(stage),
+                        attr(rule),
+                        rule_hue(rule),
+                        encode_text(original)
+                    );
+                }
+                cur = at;
+                next_mark += 1;
+            }
+            let _ = write!(out, "{}", encode_text(&doc.text[byte_at(cur)..byte_at(to)]));
+        };
         let mut at = 0usize;
         for (k, span) in doc.sentences.iter().enumerate() {
             if span.start < at || span.end > chars.len() {
                 continue;
             }
-            let _ = write!(
-                out,
-                "{}",
-                encode_text(&doc.text[byte_at(at)..byte_at(span.start)])
-            );
+            emit(out, at, span.start, true);
             let class = if k % 2 == 0 { "s0" } else { "s1" };
-            let _ = write!(
-                out,
-                "<span class=\"{class}\">{}</span>",
-                encode_text(&doc.text[byte_at(span.start)..byte_at(span.end)])
-            );
+            let _ = write!(out, "<span class=\"{class}\">");
+            emit(out, span.start, span.end, false);
+            let _ = write!(out, "</span>");
             at = span.end;
         }
-        let _ = write!(out, "{}</p>", encode_text(&doc.text[byte_at(at)..]));
+        emit(out, at, chars.len(), true);
+        let _ = write!(out, "</p>");
         if !doc.removed.is_empty() {
             let _ = write!(out, "<ul class=\"removed\">");
             for (stage, rule, original) in &doc.removed {

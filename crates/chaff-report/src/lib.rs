@@ -204,6 +204,10 @@ pub struct DocumentView {
     pub sentences: Vec<chaff_record::Span>,
     /// What the stages removed or rewrote: stage, rule, original text.
     pub removed: Vec<(String, String, String)>,
+    /// Where each of `removed` stood in `text` (code points), when it can be placed: `None`
+    /// for text inside a stretch a later stage removed, or past the cut.
+    #[serde(default)]
+    pub removed_at: Vec<Option<usize>>,
     /// The verdict: `kept`, or the stage and reason it was dropped for.
     pub verdict: String,
 }
@@ -434,14 +438,25 @@ fn document_view(record: &Record) -> DocumentView {
                 .collect()
         })
         .unwrap_or_default();
-    let removed = record
+    let shown: Vec<(usize, &chaff_record::Edit)> = record
         .edits
         .iter()
-        .filter(|e| {
+        .enumerate()
+        .filter(|(_, e)| {
             !e.original.trim().is_empty() && e.rule != "whitespace" && e.rule != "hard_wrap"
         })
         .take(50)
-        .map(|e| (e.stage.clone(), e.rule.clone(), cut(&e.original, 400)))
+        .collect();
+    let removed = shown
+        .iter()
+        .map(|(_, e)| (e.stage.clone(), e.rule.clone(), cut(&e.original, 400)))
+        .collect();
+    let n_chars = record.text.chars().count().min(DOCUMENT_CHARS);
+    let removed_at = shown
+        .iter()
+        .map(|&(index, e)| {
+            position_in_final_text(&record.edits, index, e.span.start).filter(|&p| p <= n_chars)
+        })
         .collect();
     let verdict = match &record.dropped {
         None => "kept".to_owned(),
@@ -455,8 +470,57 @@ fn document_view(record: &Record) -> DocumentView {
         text,
         sentences,
         removed,
+        removed_at,
         verdict,
     }
+}
+
+/// Where position `at` of the text that `edits[index]`'s stage wrote lies in the final text:
+/// the edits of every later stage move it (by what they removed or added before it), and one
+/// that removed a stretch around it leaves it nowhere (`None`).
+fn position_in_final_text(edits: &[chaff_record::Edit], index: usize, at: usize) -> Option<usize> {
+    let stage = &edits[index].stage;
+    let mut at = at;
+    let mut k = index + 1;
+    // Skip the rest of this stage's edits; then map through each later stage in turn.
+    while k < edits.len() && &edits[k].stage == stage {
+        k += 1;
+    }
+    while k < edits.len() {
+        let later = &edits[k].stage;
+        let start = k;
+        while k < edits.len() && &edits[k].stage == later {
+            k += 1;
+        }
+        let mut stage_edits: Vec<&chaff_record::Edit> = edits[start..k].iter().collect();
+        stage_edits.sort_by_key(|e| e.span.start);
+        // `shift`: output minus input length of the edits passed so far.
+        let mut shift: i64 = 0;
+        let mut mapped = None;
+        for edit in stage_edits {
+            let out_len = (edit.span.end - edit.span.start) as i64;
+            let in_len = edit.original.chars().count() as i64;
+            let in_start = edit.span.start as i64 - shift;
+            let position = at as i64;
+            if position < in_start {
+                break;
+            }
+            if position < in_start + in_len || (position == in_start && in_len > 0) {
+                if position == in_start {
+                    // Right where the removal starts: the mark goes before it.
+                    mapped = Some(edit.span.start);
+                    break;
+                }
+                return None;
+            }
+            shift += out_len - in_len;
+        }
+        at = match mapped {
+            Some(position) => position,
+            None => usize::try_from(at as i64 + shift).ok()?,
+        };
+    }
+    Some(at)
 }
 
 fn cut(text: &str, max_chars: usize) -> String {

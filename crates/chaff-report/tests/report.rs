@@ -351,3 +351,42 @@ fn a_million_documents_make_a_bounded_report() {
         json.len()
     );
 }
+
+/// Removed text is placed where it stood in the final text: a later stage's cut before it moves
+/// it back, and one that removed the stretch around it leaves it unplaced.
+#[test]
+fn removals_are_placed_in_the_final_text() {
+    // Clean's output: "Intro para.\n\nBody text here." with a comment removed at 3 (inside
+    // the intro) and a credit removed at 25 (inside the body); dedup then cut the intro
+    // ("Intro para.\n\n", 13 characters) as a repeated paragraph.
+    let mut doc = record("d", "Body text here.");
+    for (stage, rule, at, original) in [
+        ("clean", "html_comment", 3usize, "<!-- a -->"),
+        ("clean", "image_credit", 25, "Photo: AP"),
+        ("dedup", "repeated_paragraph", 0, "Intro para.\n\n"),
+    ] {
+        doc.edits.push(Edit {
+            stage: stage.into(),
+            rule: rule.into(),
+            span: Span::new(at, at),
+            original: original.into(),
+            first_copy: None,
+        });
+    }
+    let report = build(&[doc], RunFigures::default());
+    let view = &report.documents[0];
+    let placed: Vec<(&str, Option<usize>)> = view
+        .removed
+        .iter()
+        .zip(&view.removed_at)
+        .map(|((_, rule, _), at)| (rule.as_str(), *at))
+        .collect();
+    assert_eq!(
+        placed,
+        [
+            ("html_comment", None),
+            ("image_credit", Some(12)),
+            ("repeated_paragraph", Some(0)),
+        ]
+    );
+}
