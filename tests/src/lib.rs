@@ -6,8 +6,11 @@
 
 use chaff_record::{OnError, ReadOptions, Record, RecordReader, RecordStage, Source, Span};
 
+/// A check: panics when an invariant fails for this input.
+pub type Check = fn(&[u8]);
+
 /// The fuzz targets, by the name of their directory under `fixtures/fuzz/`.
-pub const TARGETS: [(&str, fn(&[u8])); 4] = [
+pub const TARGETS: [(&str, Check); 4] = [
     ("record_reader", record_reader),
     ("ingest", ingest),
     ("clean", clean),
