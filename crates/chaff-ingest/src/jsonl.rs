@@ -11,6 +11,12 @@ use crate::{Compression, Config, Input, Item, decode, quarantine};
 /// Lines are handed to the parser in groups of at most this many bytes, whatever the count.
 const GROUP_BYTES: usize = 64 << 20;
 
+/// Deepest nesting of arrays and objects a line may have, its own object counted. serde_json
+/// reads at most 128 levels; a record puts the line's fields one level deeper (under
+/// `metadata`), and a line nested deeper than this would make a record no stage can read
+/// back.
+pub(crate) const MAX_LINE_DEPTH: usize = 126;
+
 /// Streams one JSON-lines file.
 pub(crate) fn stream_file<E>(
     config: &Config,
@@ -164,6 +170,18 @@ fn parse_line(config: &Config, name: &str, line: &RawLine) -> Item {
             );
         }
     };
+    let depth = 1 + object.values().map(nesting_depth).max().unwrap_or(0);
+    if depth > MAX_LINE_DEPTH {
+        return quarantine(
+            name,
+            Some(line.number),
+            "too_deep",
+            format!(
+                "line {} nests arrays and objects {depth} levels deep; a record holds at most {MAX_LINE_DEPTH}",
+                line.number
+            ),
+        );
+    }
     let text = match object.remove(&config.text_field) {
         Some(Value::String(text)) => text,
         Some(other) => {
@@ -230,6 +248,22 @@ fn parse_line(config: &Config, name: &str, line: &RawLine) -> Item {
     }
     record.metadata = metadata;
     Item::Record(record)
+}
+
+/// Levels of arrays and objects in `value` (0 for a scalar), without recursion.
+fn nesting_depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut pending = vec![(value, 0usize)];
+    while let Some((value, depth)) = pending.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(fields) => Box::new(fields.values()),
+            _ => continue,
+        };
+        deepest = deepest.max(depth + 1);
+        pending.extend(children.map(|child| (child, depth + 1)));
+    }
+    deepest
 }
 
 fn kind_of(value: &Value) -> &'static str {

@@ -221,3 +221,41 @@ fn streams_are_sniffed() {
     insta::assert_snapshot!(run(b"Plain text\r\nfrom a pipe."), @r#"record      {"id":"<stdin>","text":"Plain text\nfrom a pipe.","source":{"path":"<stdin>"},"metadata":{"format":"text","bytes":24},"schema_version":1}"#);
     insta::assert_snapshot!(run(b""), @r#"quarantined {"source":{"path":"<stdin>"},"stage":"ingest","kind":"empty","error":"empty file"}"#);
 }
+
+/// A line may nest as deep as a record can be read back (serde_json stops at 128 levels, and
+/// a record holds the line's fields one level down); one level more is quarantined, not turned
+/// into a record that breaks every later stage.
+#[test]
+fn lines_nested_too_deep_for_a_record_are_quarantined() {
+    let line = |depth: usize| {
+        format!(
+            "{{\"text\":\"Nested.\",\"deep\":{}1{}}}\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        )
+    };
+    let input = line(125) + &line(126);
+    let mut items = Vec::new();
+    ingest_reader(
+        &Config::default(),
+        input.as_bytes(),
+        "deep",
+        None,
+        1024,
+        |batch| {
+            items.extend(batch);
+            Ok::<(), ()>(())
+        },
+    )
+    .unwrap();
+    let [Item::Record(record), Item::Quarantined(entry)] = items.as_slice() else {
+        panic!("{items:?}");
+    };
+    let mut encoded = Vec::new();
+    chaff_record::encode_record(record, &mut encoded).unwrap();
+    let back = chaff_record::parse_record(&encoded, "spill", 1).unwrap();
+    assert_eq!(&back, record);
+    assert_eq!(entry.kind, "too_deep");
+    assert_eq!(entry.source.line, Some(2));
+    assert!(entry.error.contains("127 levels"), "{}", entry.error);
+}
