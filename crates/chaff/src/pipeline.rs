@@ -437,7 +437,16 @@ pub fn run(
         1 << 20,
         spill.reopen().context("cannot reopen the spill file")?,
     );
-    let mut records_in = RecordReader::new(reader, "spill", ReadOptions::default());
+    // The spill is chaff's own file: a record whose edit log grew past the input line cap
+    // (escaped control characters, many small edits) must still read back.
+    let mut records_in = RecordReader::new(
+        reader,
+        "spill",
+        ReadOptions {
+            max_line_bytes: usize::MAX,
+            ..ReadOptions::default()
+        },
+    );
     let mut ordinal: u64 = 0;
     progress.start_pass("dedup, write", Some(pass1.n_records));
     loop {

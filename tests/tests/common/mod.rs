@@ -95,6 +95,9 @@ pub fn without_timings(name: &str, bytes: &[u8], threads: bool) -> Vec<u8> {
         let mut value: serde_json::Value = serde_json::from_slice(bytes).unwrap();
         let run = &mut value["run"];
         run["wall_seconds"] = 0.into();
+        if let Some(run) = run.as_object_mut() {
+            run.remove("peak_rss_bytes");
+        }
         if threads {
             run["threads"] = 0.into();
         }
@@ -110,7 +113,9 @@ pub fn without_timings(name: &str, bytes: &[u8], threads: bool) -> Vec<u8> {
         let seconds = regex::Regex::new(r"\d+\.\d{3} s\b").unwrap();
         let throughput = regex::Regex::new(r"\d+\.\d MB/s").unwrap();
         let text = seconds.replace_all(&text, "T s");
-        let mut text = throughput.replace_all(&text, "R MB/s").into_owned();
+        let text = throughput.replace_all(&text, "R MB/s");
+        let memory = regex::Regex::new(r"peak memory: \d+\.\d MB").unwrap();
+        let mut text = memory.replace_all(&text, "peak memory: M MB").into_owned();
         if threads {
             let thread_count = regex::Regex::new(r"threads: \d+").unwrap();
             text = thread_count.replace_all(&text, "threads: N").into_owned();
