@@ -158,7 +158,7 @@ fn planted_command(args: &[String]) -> anyhow::Result<()> {
     let config = chaff_dedup::Config::default();
     let mut runs = Map::new();
     let mut index_bytes_per_doc = 0.0;
-    let mut last: Vec<Record> = Vec::new();
+    let mut pairs = String::new();
     for &n_threads in &threads {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(n_threads)
@@ -199,28 +199,11 @@ fn planted_command(args: &[String]) -> anyhow::Result<()> {
                 "n_kept": verdicts.iter().filter(|r| !r.is_dropped()).count(),
             }),
         );
-        last = verdicts;
+        // The pairs of this run; the verdicts are dropped before the next run's copy is made.
+        pairs = reported_pairs(&verdicts);
     }
     if let Some(path) = pairs_out {
-        let index_of: std::collections::HashMap<&str, usize> = last
-            .iter()
-            .enumerate()
-            .map(|(n, r)| (r.id.as_str(), n))
-            .collect();
-        let mut out = String::new();
-        for (n, record) in last.iter().enumerate() {
-            let other = record.dedup.as_ref().and_then(|d| {
-                d.duplicate_of
-                    .as_deref()
-                    .or(d.cluster.as_ref().map(|c| c.id.as_str()))
-            });
-            if let Some(&m) = other.and_then(|id| index_of.get(id))
-                && m != n
-            {
-                out.push_str(&format!("[{m},{n}]\n"));
-            }
-        }
-        std::fs::write(&path, out).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(&path, pairs).with_context(|| format!("cannot write {}", path.display()))?;
     }
     println!(
         "{}",
@@ -232,6 +215,32 @@ fn planted_command(args: &[String]) -> anyhow::Result<()> {
         })
     );
     Ok(())
+}
+
+/// Each duplicate with the document it duplicates (or its cluster's representative), as JSON
+/// lines `[a, b]` of 0-based positions.
+fn reported_pairs(verdicts: &[Record]) -> String {
+    let index_of: std::collections::HashMap<&str, usize> = verdicts
+        .iter()
+        .enumerate()
+        .map(|(n, r)| (r.id.as_str(), n))
+        .collect();
+    let mut out = String::new();
+    {
+        for (n, record) in verdicts.iter().enumerate() {
+            let other = record.dedup.as_ref().and_then(|d| {
+                d.duplicate_of
+                    .as_deref()
+                    .or(d.cluster.as_ref().map(|c| c.id.as_str()))
+            });
+            if let Some(&m) = other.and_then(|id| index_of.get(id))
+                && m != n
+            {
+                out.push_str(&format!("[{m},{n}]\n"));
+            }
+        }
+    }
+    out
 }
 
 fn stages_command(args: Vec<String>) -> anyhow::Result<()> {

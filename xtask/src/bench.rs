@@ -416,10 +416,14 @@ fn deb_corpus(data: &Path, chaff: &Path, package: &str) -> anyhow::Result<Vec<Do
 
 fn collect_files(dir: &Path, extension: &str, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
+        let entry = entry?;
+        // Symbolic links are skipped: python3.11-doc links its HTML tree from two more places,
+        // which would put every page in the corpus three times.
+        let kind = entry.file_type()?;
+        let path = entry.path();
+        if kind.is_dir() {
             collect_files(&path, extension, files)?;
-        } else if path.extension().is_some_and(|e| e == extension) {
+        } else if kind.is_file() && path.extension().is_some_and(|e| e == extension) {
             files.push(path);
         }
     }
