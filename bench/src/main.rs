@@ -22,6 +22,15 @@
 //!
 //! Input lines are chaff's ingest input: `{"id": "...", "text": "...", ...}`; other fields are
 //! kept as metadata.
+//!
+//! Three more subcommands serve the planted-duplicate benchmark (see [`plant`]):
+//! - `chaff-bench plant --input FILE --out FILE --truth FILE [--seed N] [--share F]` writes a
+//!   corpus with planted near duplicates and their ground truth;
+//! - `chaff-bench planted --input FILE [--threads 1,2] [--pairs-out FILE]` times chaff's dedup
+//!   stage alone on it (segment runs first, untimed, as in the pipeline) and writes the pairs it
+//!   reported (each duplicate with the document it duplicates, as line numbers);
+//! - `chaff-bench score --input FILE --truth FILE --pairs NAME=FILE… [--docs-done NAME=N…]`
+//!   scores each tool's pairs (a tool that stopped early on the first N documents only).
 
 use std::io::BufRead as _;
 use std::path::PathBuf;
@@ -32,11 +41,213 @@ use chaff_record::{Record, RecordStage as _, Source};
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
+mod plant;
+
 fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("plant") => plant_command(&args[1..]),
+        Some("planted") => planted_command(&args[1..]),
+        Some("score") => score_command(&args[1..]),
+        _ => stages_command(args),
+    }
+}
+
+/// `--flag value` pairs of a subcommand, in order.
+fn flags(args: &[String]) -> anyhow::Result<Vec<(&str, &str)>> {
+    let mut out = Vec::new();
+    let mut iter = args.iter();
+    while let Some(flag) = iter.next() {
+        let value = iter
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
+        out.push((flag.as_str(), value.as_str()));
+    }
+    Ok(out)
+}
+
+fn plant_command(args: &[String]) -> anyhow::Result<()> {
+    let (mut input, mut out, mut truth) = (None, None, None);
+    let (mut seed, mut share) = (7u64, 0.5f64);
+    for (flag, value) in flags(args)? {
+        match flag {
+            "--input" => input = Some(PathBuf::from(value)),
+            "--out" => out = Some(PathBuf::from(value)),
+            "--truth" => truth = Some(PathBuf::from(value)),
+            "--seed" => seed = value.parse().context("bad --seed")?,
+            "--share" => share = value.parse().context("bad --share")?,
+            other => bail!("unknown argument {other:?} of chaff-bench plant"),
+        }
+    }
+    let usage =
+        "usage: chaff-bench plant --input FILE --out FILE --truth FILE [--seed N] [--share F]";
+    plant::plant(
+        &input.context(usage)?,
+        &out.context(usage)?,
+        &truth.context(usage)?,
+        seed,
+        share,
+    )
+}
+
+fn score_command(args: &[String]) -> anyhow::Result<()> {
+    let (mut input, mut truth) = (None, None);
+    let mut threshold = chaff_dedup::Config::default().threshold;
+    let mut tools = Vec::new();
+    let mut done: Vec<(String, usize)> = Vec::new();
+    for (flag, value) in flags(args)? {
+        match flag {
+            "--input" => input = Some(PathBuf::from(value)),
+            "--truth" => truth = Some(PathBuf::from(value)),
+            "--threshold" => threshold = value.parse().context("bad --threshold")?,
+            "--pairs" => {
+                let (name, path) = value.split_once('=').context("--pairs takes NAME=FILE")?;
+                tools.push((name.to_owned(), PathBuf::from(path), None));
+            }
+            "--docs-done" => {
+                let (name, n) = value.split_once('=').context("--docs-done takes NAME=N")?;
+                done.push((name.to_owned(), n.parse().context("bad --docs-done")?));
+            }
+            other => bail!("unknown argument {other:?} of chaff-bench score"),
+        }
+    }
+    for (name, n) in done {
+        for tool in tools.iter_mut().filter(|t| t.0 == name) {
+            tool.2 = Some(n);
+        }
+    }
+    let usage = "usage: chaff-bench score --input FILE --truth FILE --pairs NAME=FILE… [--docs-done NAME=N…]";
+    plant::score(
+        &input.context(usage)?,
+        &truth.context(usage)?,
+        &tools,
+        threshold,
+    )
+}
+
+/// Chaff's dedup stage alone on a planted corpus: signatures and the whole stage timed at each
+/// thread count; the reported pairs written for `score`.
+fn planted_command(args: &[String]) -> anyhow::Result<()> {
+    let mut input = None;
+    let mut threads: Vec<usize> = vec![1, 2];
+    let mut pairs_out = None;
+    for (flag, value) in flags(args)? {
+        match flag {
+            "--input" => input = Some(PathBuf::from(value)),
+            "--threads" => {
+                threads = value
+                    .split(',')
+                    .map(|n| n.trim().parse::<usize>())
+                    .collect::<Result<_, _>>()
+                    .with_context(|| format!("bad --threads {value:?}"))?;
+            }
+            "--pairs-out" => pairs_out = Some(PathBuf::from(value)),
+            other => bail!("unknown argument {other:?} of chaff-bench planted"),
+        }
+    }
+    let input = input
+        .context("usage: chaff-bench planted --input FILE [--threads 1,2] [--pairs-out FILE]")?;
+    let records = read_records(&input)?;
+    let n_docs = records.len();
+    let megabytes = records.iter().map(|r| r.text.len()).sum::<usize>() as f64 / 1e6;
+    let segment_config = chaff_segment::Config::default();
+    let segmented: Vec<Record> = records
+        .into_par_iter()
+        .map(|record| segment_config.apply(record))
+        .collect();
+    let config = chaff_dedup::Config::default();
+    let mut runs = Map::new();
+    let mut index_bytes_per_doc = 0.0;
+    let mut pairs = String::new();
+    for &n_threads in &threads {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(n_threads)
+            .build()
+            .context("cannot build a rayon thread pool")?;
+        let records = segmented.clone();
+        let started = Instant::now();
+        let signatures: Vec<chaff_dedup::Signature> = pool.install(|| {
+            records
+                .par_iter()
+                .map(|record| chaff_dedup::signature(&config, record))
+                .collect()
+        });
+        let signature_seconds = started.elapsed().as_secs_f64();
+        let mut index = chaff_dedup::Index::new(&config);
+        for (ordinal, (record, signature)) in records.iter().zip(signatures).enumerate() {
+            index.insert(ordinal as u64, &record.id, signature);
+        }
+        index_bytes_per_doc = index.bytes_per_doc();
+        let plan = index.finish();
+        let verdicts: Vec<Record> = pool.install(|| {
+            records
+                .into_par_iter()
+                .enumerate()
+                .map(|(ordinal, record)| plan.apply(ordinal as u64, record))
+                .collect()
+        });
+        let seconds = started.elapsed().as_secs_f64();
+        runs.insert(
+            format!("threads_{n_threads}"),
+            json!({
+                "signature_seconds": signature_seconds,
+                "signature_docs_per_s": n_docs as f64 / signature_seconds.max(1e-9),
+                "signature_mb_per_s": megabytes / signature_seconds.max(1e-9),
+                "seconds": seconds,
+                "docs_per_s": n_docs as f64 / seconds.max(1e-9),
+                "mb_per_s": megabytes / seconds.max(1e-9),
+                "n_kept": verdicts.iter().filter(|r| !r.is_dropped()).count(),
+            }),
+        );
+        // The pairs of this run; the verdicts are dropped before the next run's copy is made.
+        pairs = reported_pairs(&verdicts);
+    }
+    if let Some(path) = pairs_out {
+        std::fs::write(&path, pairs).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    println!(
+        "{}",
+        json!({
+            "n_docs": n_docs,
+            "n_bytes": (megabytes * 1e6) as u64,
+            "index_bytes_per_doc": index_bytes_per_doc,
+            "runs": runs,
+        })
+    );
+    Ok(())
+}
+
+/// Each duplicate with the document it duplicates (or its cluster's representative), as JSON
+/// lines `[a, b]` of 0-based positions.
+fn reported_pairs(verdicts: &[Record]) -> String {
+    let index_of: std::collections::HashMap<&str, usize> = verdicts
+        .iter()
+        .enumerate()
+        .map(|(n, r)| (r.id.as_str(), n))
+        .collect();
+    let mut out = String::new();
+    {
+        for (n, record) in verdicts.iter().enumerate() {
+            let other = record.dedup.as_ref().and_then(|d| {
+                d.duplicate_of
+                    .as_deref()
+                    .or(d.cluster.as_ref().map(|c| c.id.as_str()))
+            });
+            if let Some(&m) = other.and_then(|id| index_of.get(id))
+                && m != n
+            {
+                out.push_str(&format!("[{m},{n}]\n"));
+            }
+        }
+    }
+    out
+}
+
+fn stages_command(args: Vec<String>) -> anyhow::Result<()> {
     let mut input: Option<PathBuf> = None;
     let mut threads: Vec<usize> = vec![1, 2];
     let mut golden: Option<PathBuf> = None;
-    let mut args = std::env::args().skip(1);
+    let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--input" => input = Some(PathBuf::from(args.next().context("--input needs a path")?)),

