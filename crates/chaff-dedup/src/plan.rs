@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::fast_hash::{HashMap, HashSet};
+use rayon::prelude::*;
 
 use chaff_record::{
     Cluster, Dedup, DedupMethod, DedupStatus, Edit, Record, SharedSentence, SharedWith, Span,
@@ -154,6 +155,10 @@ const MAX_LISTED: usize = 1000;
 /// clusters a chain usually strings together.
 const MAX_SPLIT_ROUNDS: usize = 16;
 
+/// Sentences whose overlaps are counted in parallel at a time (their pairs are held until
+/// reported in order).
+const OVERLAP_BATCH: usize = 8192;
+
 /// Where [`build`] reads fingerprints from: the in-memory [`Index`] or the shards on disk
 /// (`crate::shard`). Both must give the same answers for the same documents, so that the plan
 /// is the same whichever mode made it.
@@ -218,13 +223,24 @@ impl SentenceStream<std::convert::Infallible> for MemorySentences {
 /// The sentence entries of one document: its sentences' n-grams, or with `quotes` its quotes'
 /// content words.
 pub(crate) fn sentence_entries(pos: u32, text: &TextPrint, quotes: bool) -> Vec<SentenceEntry> {
+    let mut entries = Vec::new();
+    push_sentence_entries(&mut entries, pos, text, quotes);
+    entries
+}
+
+/// [`sentence_entries`], appended to `entries`.
+pub(crate) fn push_sentence_entries(
+    entries: &mut Vec<SentenceEntry>,
+    pos: u32,
+    text: &TextPrint,
+    quotes: bool,
+) {
     let paragraph_of = |sentence: u32| {
         text.sentence_paragraphs
             .get(sentence as usize)
             .copied()
             .unwrap_or(u32::MAX)
     };
-    let mut entries = Vec::new();
     if quotes {
         for (sentence, words) in &text.quotes {
             let paragraph = paragraph_of(*sentence);
@@ -245,7 +261,6 @@ pub(crate) fn sentence_entries(pos: u32, text: &TextPrint, quotes: bool) -> Vec<
             );
         }
     }
-    entries
 }
 
 /// One paragraph: its hash, the document's position, the paragraph's index in the document,
@@ -383,12 +398,26 @@ impl Store for MemoryStore {
     }
 
     fn sentence_entries(&self, quotes: bool) -> Result<MemorySentences, Self::Error> {
-        let mut entries: Vec<SentenceEntry> = self
+        let n_entries: usize = self
             .signatures
             .iter()
-            .enumerate()
-            .flat_map(|(pos, signature)| sentence_entries(pos as u32, &signature.text, quotes))
-            .collect();
+            .map(|signature| {
+                if quotes {
+                    signature
+                        .text
+                        .quotes
+                        .iter()
+                        .map(|(_, words)| words.len())
+                        .sum()
+                } else {
+                    signature.text.sentences.iter().map(Vec::len).sum::<usize>()
+                }
+            })
+            .sum();
+        let mut entries: Vec<SentenceEntry> = Vec::with_capacity(n_entries);
+        for (pos, signature) in self.signatures.iter().enumerate() {
+            push_sentence_entries(&mut entries, pos as u32, &signature.text, quotes);
+        }
         // Built in (position, sentence) order, so a stable sort by hash alone gives the full
         // tuple order (entries equal in hash and position are equal or already in order).
         sort_by_hash_stable(&mut entries);
@@ -396,6 +425,41 @@ impl Store for MemoryStore {
             entries: entries.into_iter(),
         })
     }
+}
+
+/// A sentence as `(document, sentence, number of hashes)`.
+type SentenceRef = (u32, u32, u32);
+
+/// A sentence's place in one hash's run: `(document, sentence, start and length of the run in
+/// the postings, the sentence's number of hashes)`.
+type Posting = (u32, u32, u32, u32, u32);
+
+/// Sorts postings `(document, sentence, start, run length, sentence length)` into tuple
+/// order: a counting sort by document (positions are dense), then each document's few
+/// postings by sentence and start. Equal to `sort_unstable` (the tuples are distinct: `start`
+/// differs between postings of one sentence).
+fn sort_by_sentence(postings: &mut Vec<Posting>) {
+    let Some(max_pos) = postings.iter().map(|p| p.0).max() else {
+        return;
+    };
+    let mut starts = vec![0usize; max_pos as usize + 2];
+    for posting in postings.iter() {
+        starts[posting.0 as usize + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut sorted = vec![(0, 0, 0, 0, 0); postings.len()];
+    let mut next = starts.clone();
+    for &posting in postings.iter() {
+        let slot = &mut next[posting.0 as usize];
+        sorted[*slot] = posting;
+        *slot += 1;
+    }
+    for window in starts.windows(2) {
+        sorted[window[0]..window[1]].sort_unstable();
+    }
+    *postings = sorted;
 }
 
 /// Sorts entries by their first field (the hash), keeping the order of equal hashes: an LSD
@@ -717,11 +781,29 @@ pub(crate) fn build<S: Store>(
         let mut matches: BTreeMap<(u32, u32, u32, u32), f32> = BTreeMap::new();
         // Sentences of kept documents only, and not those in a paragraph that is cut (no
         // longer in the document).
+        // The cut paragraphs as one bit set per document (a document can have hundreds of
+        // cuts, and this is asked once per n-gram).
+        let cut_bits: HashMap<u32, Vec<u64>> = cuts
+            .iter()
+            .map(|(&pos, document_cuts)| {
+                let last = document_cuts
+                    .iter()
+                    .map(|cut| cut.paragraph)
+                    .max()
+                    .unwrap_or(0);
+                let mut bits = vec![0u64; last as usize / 64 + 1];
+                for cut in document_cuts {
+                    bits[cut.paragraph as usize / 64] |= 1 << (cut.paragraph % 64);
+                }
+                (pos, bits)
+            })
+            .collect();
         let take = |pos: u32, paragraph: u32| {
             kept(pos as usize, &verdicts)
-                && !cuts
-                    .get(&pos)
-                    .is_some_and(|c| c.iter().any(|cut| cut.paragraph == paragraph))
+                && !cut_bits.get(&pos).is_some_and(|bits| {
+                    bits.get(paragraph as usize / 64)
+                        .is_some_and(|word| word & (1 << (paragraph % 64)) != 0)
+                })
         };
         for_each_overlap(
             &mut store.sentence_entries(false)?,
@@ -1070,14 +1152,18 @@ fn for_each_overlap<E>(
     let mut by_sentence: Vec<(u32, u32, u32, u32, u32)> = Vec::new();
     let mut run: Vec<(u32, u32, u32)> = Vec::new();
     let mut next = stream.next_sentence_entry()?;
-    while let Some((hash, ..)) = next {
+    while let Some(first) = next {
+        // Most n-grams occur once: `take` (two lookups) is asked only of runs of two or more.
+        let mut entry = stream.next_sentence_entry()?;
+        if entry.is_none_or(|e| e.0 != first.0) {
+            next = entry;
+            continue;
+        }
         run.clear();
         let mut too_common = false;
-        let mut entry = next;
-        while let Some((entry_hash, pos, sentence, paragraph, length)) = entry {
-            if entry_hash != hash {
-                break;
-            }
+        let mut pending = Some(first);
+        while let Some(current) = pending {
+            let (_, pos, sentence, paragraph, length) = current;
             if !too_common && take(pos, paragraph) {
                 if run.len() == max_postings {
                     too_common = true;
@@ -1085,7 +1171,10 @@ fn for_each_overlap<E>(
                     run.push((pos, sentence, length));
                 }
             }
-            entry = stream.next_sentence_entry()?;
+            pending = entry.filter(|e| e.0 == first.0);
+            if pending.is_some() {
+                entry = stream.next_sentence_entry()?;
+            }
         }
         next = entry;
         if too_common || run.len() < 2 {
@@ -1098,24 +1187,38 @@ fn for_each_overlap<E>(
         postings.extend_from_slice(&run);
     }
     // One sentence at a time, in input order; its hashes' runs in hash order.
-    by_sentence.sort_unstable();
-    let mut counts: HashMap<(u32, u32, u32), u32> = HashMap::default();
-    for hashes in by_sentence.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
-        let (pos, sentence, length) = (hashes[0].0, hashes[0].1, hashes[0].4);
-        counts.clear();
+    sort_by_sentence(&mut by_sentence);
+    // The sentences are counted in parallel a batch at a time, and reported in order.
+    let groups: Vec<&[Posting]> = by_sentence
+        .chunk_by(|x, y| (x.0, x.1) == (y.0, y.1))
+        .collect();
+    let count_one = |others: &mut Vec<SentenceRef>, hashes: &[Posting]| {
+        let pos = hashes[0].0;
+        others.clear();
         for &(_, _, start, run_length, _) in hashes {
             let run = &postings[start as usize..(start + run_length) as usize];
             // A run is sorted by document: only the later documents' entries count, and they
             // are the run's tail.
             let later = run.partition_point(|entry| entry.0 <= pos);
-            for &other in &run[later..] {
-                *counts.entry(other).or_default() += 1;
-            }
+            others.extend_from_slice(&run[later..]);
         }
-        let mut pairs: Vec<((u32, u32, u32), u32)> = counts.iter().map(|(&k, &v)| (k, v)).collect();
-        pairs.sort_unstable();
-        for (other, count) in pairs {
-            found((pos, sentence, length), other, count);
+        others.sort_unstable();
+        let mut counted: Vec<(SentenceRef, u32)> = Vec::new();
+        for same in others.chunk_by(|a, b| a == b) {
+            counted.push((same[0], same.len() as u32));
+        }
+        counted
+    };
+    for batch in groups.chunks(OVERLAP_BATCH) {
+        let counted: Vec<Vec<(SentenceRef, u32)>> = batch
+            .par_iter()
+            .map_init(Vec::new, |others, hashes| count_one(others, hashes))
+            .collect();
+        for (hashes, pairs) in batch.iter().zip(counted) {
+            let (pos, sentence, length) = (hashes[0].0, hashes[0].1, hashes[0].4);
+            for (other, count) in pairs {
+                found((pos, sentence, length), other, count);
+            }
         }
     }
     Ok(())
@@ -1124,6 +1227,28 @@ fn for_each_overlap<E>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The counting sort of postings gives what a tuple sort gives.
+    #[test]
+    fn the_posting_sort_equals_the_tuple_sort() {
+        let mut state = 11u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as u32
+        };
+        let mut postings: Vec<Posting> = (0..20_000u32)
+            .map(|start| (next() % 700, next() % 30, start, next() % 9, next() % 40))
+            .collect();
+        let mut expected = postings.clone();
+        expected.sort_unstable();
+        sort_by_sentence(&mut postings);
+        assert_eq!(postings, expected);
+        let mut empty: Vec<Posting> = Vec::new();
+        sort_by_sentence(&mut empty);
+        assert!(empty.is_empty());
+    }
 
     /// On entries built in (position, sentence) order, the radix sort gives what a full tuple
     /// sort gives.

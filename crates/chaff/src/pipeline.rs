@@ -14,7 +14,8 @@ use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use chaff_record::{
-    JsonlWriter, Quarantined, ReadOptions, Record, RecordReader, RecordStage, encode_record,
+    JsonlWriter, Line, LineReader, Quarantined, ReadOptions, Record, RecordReader, RecordStage,
+    encode_record,
 };
 use chaff_report::{Report, RunFigures, StageFigures};
 use rayon::prelude::*;
@@ -438,25 +439,35 @@ pub fn run(
         spill.reopen().context("cannot reopen the spill file")?,
     );
     // The spill is chaff's own file: a record whose edit log grew past the input line cap
-    // (escaped control characters, many small edits) must still read back.
-    let mut records_in = RecordReader::new(
-        reader,
-        "spill",
-        ReadOptions {
-            max_line_bytes: usize::MAX,
-            ..ReadOptions::default()
-        },
-    );
+    // (escaped control characters, many small edits) must still read back. Lines are read
+    // one batch at a time and parsed in parallel (JSON decoding of large records was the
+    // largest serial cost of this pass).
+    let mut spill_lines = LineReader::new(reader, usize::MAX);
     let mut ordinal: u64 = 0;
     progress.start_pass("dedup, write", Some(pass1.n_records));
     loop {
-        let mut batch = Vec::with_capacity(config.run.batch_size);
-        for record in records_in.by_ref().take(config.run.batch_size.max(1)) {
-            batch.push(record.context("cannot read back the spill file")?);
+        let mut lines: Vec<(Vec<u8>, u64)> = Vec::with_capacity(config.run.batch_size);
+        while lines.len() < config.run.batch_size.max(1) {
+            let mut buf = Vec::new();
+            match spill_lines
+                .next_line(&mut buf)
+                .context("cannot read back the spill file")?
+            {
+                None => break,
+                Some(Line::Text { number, .. }) => lines.push((buf, number)),
+                Some(Line::TooLong { number, .. }) => {
+                    bail!("spill line {number} is over any length (cannot happen)")
+                }
+            }
         }
-        if batch.is_empty() {
+        if lines.is_empty() {
             break;
         }
+        let batch: Vec<Record> = lines
+            .par_iter()
+            .map(|(line, number)| chaff_record::parse_record(line, "spill", *number))
+            .collect::<Result<_, _>>()
+            .context("cannot read back the spill file")?;
         let applying = Instant::now();
         let dedup_figures = figures.get_mut("dedup").context("dedup figures")?;
         for record in batch.iter().filter(|r| !r.is_dropped()) {
