@@ -12,11 +12,30 @@ use crate::doc::Replacement;
 
 struct Lists {
     appeal_openers: Vec<String>,
-    button_labels: Vec<String>,
+    /// First bytes of the appeal openers (a line starting otherwise opens none).
+    opener_first_bytes: [bool; 256],
+    button_labels: std::collections::HashSet<String>,
     /// The most words any button label has (longer lines are not compared).
     button_label_words: usize,
     related_headings: Vec<String>,
+    related_heading_set: std::collections::HashSet<String>,
+    /// One of these is in every image credit line (a cheap test before the regex).
+    credit_words: aho_corasick::AhoCorasick,
     phrases: Phrases,
+}
+
+impl Lists {
+    /// Whether the (lower-cased) line starts with an appeal opener.
+    fn opens_appeal(&self, lower: &str) -> bool {
+        lower
+            .as_bytes()
+            .first()
+            .is_some_and(|&b| self.opener_first_bytes[b as usize])
+            && self
+                .appeal_openers
+                .iter()
+                .any(|o| lower.starts_with(o.as_str()))
+    }
 }
 
 fn read_list(text: &str) -> Vec<String> {
@@ -81,13 +100,39 @@ fn lists() -> &'static Lists {
     static LISTS: OnceLock<Lists> = OnceLock::new();
     LISTS.get_or_init(|| Lists {
         appeal_openers: read_list(include_str!("../data/appeal_openers.txt")),
-        button_labels: read_list(include_str!("../data/button_labels.txt")),
+        opener_first_bytes: {
+            let mut first = [false; 256];
+            for opener in read_list(include_str!("../data/appeal_openers.txt")) {
+                if let Some(&b) = opener.as_bytes().first() {
+                    first[b as usize] = true;
+                }
+            }
+            first
+        },
+        button_labels: read_list(include_str!("../data/button_labels.txt"))
+            .into_iter()
+            .collect(),
         button_label_words: read_list(include_str!("../data/button_labels.txt"))
             .iter()
             .map(|label| label.split_whitespace().count())
             .max()
             .unwrap_or(0),
         related_headings: read_list(include_str!("../data/related_headings.txt")),
+        related_heading_set: read_list(include_str!("../data/related_headings.txt"))
+            .into_iter()
+            .collect(),
+        credit_words: aho_corasick::AhoCorasick::new([
+            "via",
+            "/",
+            "|",
+            "photo",
+            "image",
+            "picture",
+            "video",
+            "graphic",
+            "shutterstock",
+        ])
+        .unwrap_or_else(|err| panic!("built-in credit words: {err}")),
         phrases: Phrases::new(&[
             (PhraseList::Appeal, include_str!("../data/appeal_words.txt")),
             (PhraseList::Share, include_str!("../data/share_prompts.txt")),
@@ -142,7 +187,20 @@ fn split_lines(text: &str) -> Vec<Line<'_>> {
     let mut at = 0;
     for raw in text.split('\n') {
         let trimmed = raw.trim();
-        let lower = trimmed.to_lowercase();
+        // ASCII lines (most) lower-case and count words byte by byte (the same results).
+        let (lower, n_words) = if trimmed.is_ascii() {
+            let bytes = trimmed.as_bytes();
+            // `char::is_whitespace` in ASCII: tab to carriage return and the space.
+            let space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
+            let starts = bytes
+                .iter()
+                .enumerate()
+                .filter(|&(i, &b)| !space(b) && (i == 0 || space(bytes[i - 1])))
+                .count();
+            (trimmed.to_ascii_lowercase(), starts)
+        } else {
+            (trimmed.to_lowercase(), trimmed.split_whitespace().count())
+        };
         lines.push(Line {
             start: at,
             end: at + raw.len(),
@@ -150,7 +208,7 @@ fn split_lines(text: &str) -> Vec<Line<'_>> {
             phrases: phrases.lists_in(&lower),
             link_share: 0.0,
             lower,
-            n_words: trimmed.split_whitespace().count(),
+            n_words,
         });
         at += raw.len() + 1;
     }
@@ -275,7 +333,7 @@ pub(crate) fn boilerplate(
         let near_start = at < 3;
         let rule: Option<&'static str> = if enabled("button_label")
             && line.n_words <= lists.button_label_words
-            && lists.button_labels.iter().any(|b| b == bare_line)
+            && lists.button_labels.contains(bare_line)
         {
             Some("button_label")
         } else if enabled("share_prompt") && short && line.has(PhraseList::Share) {
@@ -298,9 +356,7 @@ pub(crate) fn boilerplate(
         } else if enabled("image_credit")
             && line.n_words <= 20
             // Every branch of the pattern needs one of these (a cheap test before the regex).
-            && ["via", "/", "|", "photo", "image", "picture", "video", "graphic", "shutterstock"]
-                .iter()
-                .any(|t| lower.contains(t))
+            && lists.credit_words.is_match(lower)
             && credit.is_match(line.text)
             && !ends_sentence_plainly(line.text)
         {
@@ -544,12 +600,7 @@ fn donation_appeal(lines: &[Line<'_>], non_blank: &[usize], claimed: &mut [Optio
     for (at, &i) in non_blank.iter().enumerate() {
         let lower = &lines[i].lower;
         // An appeal sits after the article: not in its first third.
-        let opens = at * 3 >= n_non_blank
-            && lines[i].n_words <= 40
-            && lists
-                .appeal_openers
-                .iter()
-                .any(|o| lower.starts_with(o.as_str()));
+        let opens = at * 3 >= n_non_blank && lines[i].n_words <= 40 && lists.opens_appeal(lower);
         if !opens {
             continue;
         }
@@ -559,11 +610,8 @@ fn donation_appeal(lines: &[Line<'_>], non_blank: &[usize], claimed: &mut [Optio
             .filter(|&&k| {
                 let l = &lines[k].lower;
                 has_appeal_word(&lines[k])
-                    || lists.button_labels.iter().any(|b| b == bare(l))
-                    || lists
-                        .appeal_openers
-                        .iter()
-                        .any(|o| l.starts_with(o.as_str()))
+                    || lists.button_labels.contains(bare(l))
+                    || lists.opens_appeal(l)
             })
             .count();
         // Article text after the opener (a long line with no appeal word) means this was not
@@ -613,8 +661,7 @@ fn related_links(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
     while i < lines.len() {
         let lower = &lines[i].lower;
         let heading = bare(lower);
-        let is_heading =
-            lines[i].n_words <= 5 && lists.related_headings.iter().any(|h| h == heading);
+        let is_heading = lines[i].n_words <= 5 && lists.related_heading_set.contains(heading);
         let inline = lines[i].n_words <= 25
             && memchr::memchr(b':', lower.as_bytes()).is_some()
             && lists.related_headings.iter().any(|h| {
