@@ -24,7 +24,7 @@
 //! kept as metadata.
 //!
 //! Three more subcommands serve the planted-duplicate benchmark (see [`plant`]):
-//! - `chaff-bench plant --input FILE --out FILE --truth FILE [--seed N] [--share F]` writes a
+//! - `chaff-bench plant --input FILE --out FILE --truth FILE [--seed N] [--share F] [--copies K]` writes a
 //!   corpus with planted near duplicates and their ground truth;
 //! - `chaff-bench planted --input FILE [--threads 1,2] [--pairs-out FILE]` times chaff's dedup
 //!   stage alone on it (segment runs first, untimed, as in the pipeline) and writes the pairs it
@@ -72,7 +72,7 @@ fn flags(args: &[String]) -> anyhow::Result<Vec<(&str, &str)>> {
 
 fn plant_command(args: &[String]) -> anyhow::Result<()> {
     let (mut input, mut out, mut truth) = (None, None, None);
-    let (mut seed, mut share) = (7u64, 0.5f64);
+    let (mut seed, mut share, mut copies) = (7u64, 0.5f64, 1usize);
     for (flag, value) in flags(args)? {
         match flag {
             "--input" => input = Some(PathBuf::from(value)),
@@ -80,17 +80,18 @@ fn plant_command(args: &[String]) -> anyhow::Result<()> {
             "--truth" => truth = Some(PathBuf::from(value)),
             "--seed" => seed = value.parse().context("bad --seed")?,
             "--share" => share = value.parse().context("bad --share")?,
+            "--copies" => copies = value.parse().context("bad --copies")?,
             other => bail!("unknown argument {other:?} of chaff-bench plant"),
         }
     }
-    let usage =
-        "usage: chaff-bench plant --input FILE --out FILE --truth FILE [--seed N] [--share F]";
+    let usage = "usage: chaff-bench plant --input FILE --out FILE --truth FILE [--seed N] [--share F] [--copies K]";
     plant::plant(
         &input.context(usage)?,
         &out.context(usage)?,
         &truth.context(usage)?,
         seed,
         share,
+        copies,
     )
 }
 

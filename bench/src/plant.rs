@@ -278,17 +278,32 @@ pub fn transform(text: &str, kind: &str, rng: &mut Rng) -> String {
 }
 
 /// `chaff-bench plant`: writes the planted corpus and its ground truth; prints a summary.
-pub fn plant(input: &Path, out: &Path, truth: &Path, seed: u64, share: f64) -> anyhow::Result<()> {
+pub fn plant(
+    input: &Path,
+    out: &Path,
+    truth: &Path,
+    seed: u64,
+    share: f64,
+    n_copies: usize,
+) -> anyhow::Result<()> {
     let documents = read_documents(input)?;
     let mut rng = Rng::new(seed);
     let mut copies: Vec<(usize, &str, String)> = Vec::new();
     for (index, (_, text)) in documents.iter().enumerate() {
-        // Draw for every document, eligible or not, so a change of MIN_WORDS moves few draws.
-        let chosen = rng.chance(share);
-        let kind = KINDS[rng.below(KINDS.len())];
-        let mut own = Rng::new(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        if chosen && words(text).len() >= MIN_WORDS {
-            copies.push((index, kind, transform(text, kind, &mut own)));
+        let eligible = words(text).len() >= MIN_WORDS;
+        // Up to `n_copies` copies, each drawn alone (the first draw is the one a single copy
+        // makes). Draw for every document, eligible or not, so a change of MIN_WORDS moves few
+        // draws.
+        for copy in 0..n_copies.max(1) as u64 {
+            let chosen = rng.chance(share);
+            let kind = KINDS[rng.below(KINDS.len())];
+            let mut own = Rng::new(
+                seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                    ^ copy.wrapping_mul(0xD1B5_4A32_D192_ED03),
+            );
+            if chosen && eligible {
+                copies.push((index, kind, transform(text, kind, &mut own)));
+            }
         }
     }
     // Each copy goes at a random place after its source (before original number `at`, or at
@@ -374,6 +389,7 @@ pub fn plant(input: &Path, out: &Path, truth: &Path, seed: u64, share: f64) -> a
             "by_kind": by_kind,
             "seed": seed,
             "share": share,
+            "copies": n_copies,
         })
     );
     Ok(())

@@ -30,7 +30,10 @@ const QUICK_PLANTED_BUDGET_SECONDS: f64 = 20.0;
 /// The Debian packages whose HTML pages are a corpus each (`../shared/corpora/README.md`).
 const DEB_CORPORA: [&str; 2] = ["python3.11-doc", "linux-doc-6.1"];
 /// Share of the real documents (of at least 50 words) that get a planted copy, and the seed.
-const PLANT_SHARE: f64 = 0.5;
+const PLANT_SHARE: f64 = 0.75;
+/// Copies drawn per document (each with probability [`PLANT_SHARE`]): the real corpora hold
+/// about 29,000 documents, and the issue asks for at least 100k in the planted corpus.
+const PLANT_COPIES: usize = 4;
 const PLANT_SEED: u64 = 7;
 /// The npm packages that hold the registry corpora, named in `../shared/corpora/README.md`.
 const NPM_CORPORA: [(&str, &str); 2] = [
@@ -902,6 +905,8 @@ fn run_planted(
             &os(&PLANT_SEED.to_string()),
             &os("--share"),
             &os(&PLANT_SHARE.to_string()),
+            &os("--copies"),
+            &os(&PLANT_COPIES.to_string()),
         ],
         root,
     );
@@ -1361,11 +1366,14 @@ fn render_planted(md: &mut String, planted: &Value) {
     let _ = writeln!(
         md,
         "`all` ({} real documents) plus {} planted copies (`chaff-bench plant`, seed {PLANT_SEED}): \
-         {:.0}% of the documents of at least 50 words get one copy, changed by one transformation \
+         each document of at least 50 words gets {PLANT_COPIES} draws of a copy, each taken with \
+         probability {:.0}%, each changed by one transformation \
          drawn at random (rewrapped, straight↔curly quotes, boilerplate header and footer added, \
          k% of words edited, truncated to p% of its words, or rewrapped + re-quoted + 1% edited), \
          placed at a random point after its source; {} documents in all. There are fewer than \
-         100k real documents in the corpora, so all of them are used. Ground truth: the exact \
+         100k real documents in the corpora, so all of them are used, with several copies each \
+         to reach 100k. Copies of one source are near duplicates of each other too; precision \
+         counts them by their exact Jaccard like any reported pair. Ground truth: the exact \
          word 5-gram Jaccard similarity of each copy and its source (lower-cased runs of letters \
          and digits); {} of the planted pairs reach the threshold 0.8.\n",
         summary["n_real_docs"],
