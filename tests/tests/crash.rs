@@ -193,6 +193,10 @@ fn a_killed_run_leaves_no_partial_output_and_a_rerun_matches() {
         run_to_completion(&binary, &input, &config, &out);
         assert_same_outputs(&reference, &out, false, &format!("rerun after {point:?}"));
         let leftovers = temporary_files(&out);
+        assert!(
+            leftovers.is_empty(),
+            "{point:?}: the rerun left {leftovers:?} behind"
+        );
         eprintln!(
             "{point:?}: {} after {ended_after:?}; {} temporary files left behind",
             if finished { "finished" } else { "killed" },

@@ -799,3 +799,155 @@ fn huge_line_under_raised_caps() {
     let original = chaff_record::rebuild_original(&kept[0]).unwrap();
     assert_eq!(original.len(), HUGE_LINE_BYTES);
 }
+
+/// Every file under `dir`, by path relative to it (directories as `name/`).
+fn tree(dir: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(at) = pending.pop() {
+        for entry in std::fs::read_dir(&at).unwrap() {
+            let entry = entry.unwrap();
+            let relative = entry
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            // A symlink is listed, not followed (one points out of the tree).
+            if entry.file_type().unwrap().is_dir() {
+                names.push(format!("{relative}/"));
+                pending.push(entry.path());
+            } else {
+                names.push(relative);
+            }
+        }
+    }
+    names.sort();
+    names
+}
+
+/// Inputs are untrusted: ids, source paths, metadata and file names that look like paths
+/// (`../`, absolute, the output files' own names) never make chaff write anywhere but its
+/// output directory's fixed names, and the inputs themselves are left as they were.
+#[test]
+fn inputs_cannot_make_chaff_write_outside_its_output_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = dir.path().join("sandbox");
+    let input = sandbox.join("input");
+    std::fs::create_dir_all(input.join("nested")).unwrap();
+    let escape_target = dir.path().join("escaped.jsonl");
+    let lines = [
+        serde_json::json!({"id": "../../escaped", "text": "An id that climbs out of the tree."}),
+        serde_json::json!({"id": escape_target.display().to_string(), "text": "An absolute id."}),
+        serde_json::json!({"id": "kept.jsonl", "text": "An id named like an output file."}),
+        serde_json::json!({"id": "x", "text": "Metadata naming paths.", "path": "../../escaped",
+            "source": "/tmp/escaped", "url": "file:///etc/passwd", "out": "../report.html"}),
+        serde_json::json!({"id": "stages/../../escaped", "text": "A stage-like id."}),
+    ];
+    let mut jsonl = String::new();
+    for line in &lines {
+        jsonl.push_str(&line.to_string());
+        jsonl.push('\n');
+    }
+    std::fs::write(input.join("ids.jsonl"), jsonl).unwrap();
+    std::fs::write(input.join("..hidden.txt"), "Dots at the start of a name.\n").unwrap();
+    std::fs::write(
+        input.join("nested").join("report.html"),
+        "<p>A page named like the report.</p>",
+    )
+    .unwrap();
+    std::fs::write(input.join("kept.jsonl.txt"), "A name like an output's.\n").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.path(), input.join("link-out")).unwrap();
+    let before_inputs: Vec<(String, Vec<u8>)> = tree(&input)
+        .into_iter()
+        .filter(|name| !name.ends_with('/') && name != "link-out")
+        .map(|name| {
+            let bytes = std::fs::read(input.join(&name)).unwrap();
+            (name, bytes)
+        })
+        .collect();
+    let out = sandbox.join("out");
+    let config = Config {
+        run: chaff::config::RunConfig {
+            keep_stages: true,
+            ..Default::default()
+        },
+        ..Config::default()
+    };
+    run_in_pool(2, &config, std::slice::from_ref(&input), &out).unwrap();
+
+    // Nothing beside the sandbox, nothing in it but the input and the output directory.
+    let outside: Vec<String> = tree(dir.path())
+        .into_iter()
+        .filter(|name| !name.starts_with("sandbox"))
+        .collect();
+    assert!(outside.is_empty(), "written outside: {outside:?}");
+    assert!(!escape_target.exists());
+    let in_sandbox: Vec<String> = std::fs::read_dir(&sandbox)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut in_sandbox = in_sandbox;
+    in_sandbox.sort();
+    assert_eq!(in_sandbox, ["input", "out"]);
+    // The inputs are unchanged.
+    for (name, bytes) in &before_inputs {
+        assert_eq!(&std::fs::read(input.join(name)).unwrap(), bytes, "{name}");
+    }
+    // The output directory holds chaff's fixed names only.
+    let allowed = [
+        layout::KEPT,
+        layout::DROPPED,
+        layout::QUARANTINE,
+        layout::CANDIDATES,
+        "report.json",
+        "report.md",
+        "report.html",
+        "stages/",
+        "stages/ingest.jsonl",
+        "stages/clean.jsonl",
+        "stages/segment.jsonl",
+        "stages/dedup.jsonl",
+    ];
+    for name in tree(&out) {
+        assert!(allowed.contains(&name.as_str()), "unexpected output {name}");
+    }
+    // Every input made it through: five lines and three files, and what the symlink leads to.
+    let n_records = read_records(&out.join(layout::KEPT)).len()
+        + read_records(&out.join(layout::DROPPED)).len();
+    assert!(n_records >= 8, "{n_records} records");
+
+    // A second run over a directory that holds the output directory does not read chaff's
+    // own outputs: each is quarantined as inside the output directory, and the run writes
+    // only its fixed names again.
+    let first_outputs = tree(&out);
+    run_in_pool(2, &config, std::slice::from_ref(&sandbox), &out).unwrap();
+    assert_eq!(tree(&out), first_outputs);
+    let quarantined = read_quarantine(&out.join(layout::QUARANTINE));
+    let inside: Vec<&str> = quarantined
+        .iter()
+        .filter(|q| q.kind == "inside_output_dir")
+        .map(|q| q.source.path.as_str())
+        .collect();
+    assert!(inside.contains(&"sandbox/out/kept.jsonl"), "{inside:?}");
+    assert!(
+        inside.contains(&"sandbox/out/stages/clean.jsonl"),
+        "{inside:?}"
+    );
+    for record in read_records(&out.join(layout::KEPT))
+        .iter()
+        .chain(&read_records(&out.join(layout::DROPPED)))
+    {
+        assert!(
+            !record.source.path.contains("/out/"),
+            "{}",
+            record.source.path
+        );
+    }
+    let outside: Vec<String> = tree(dir.path())
+        .into_iter()
+        .filter(|name| !name.starts_with("sandbox"))
+        .collect();
+    assert!(outside.is_empty(), "written outside: {outside:?}");
+}

@@ -97,6 +97,15 @@ pub struct Config {
     /// the bucket's first member only), so one huge bucket cannot make the work quadratic.
     /// Default 64.
     pub max_bucket_pairs: usize,
+    /// The most documents one near-duplicate cluster may hold (its representative included):
+    /// a cap on how much one kept document can stand for, so that no single estimate decides
+    /// the fate of a huge share of a corpus. Members past the cap (in input order) are not
+    /// kept for that reason: they are grouped again around a representative of their own, as
+    /// many times as needed, and each cluster that reached the cap is counted in the summary
+    /// (`n_capped_clusters`, `n_cap_regrouped`) and named in the run's warnings. Exact copies
+    /// are never capped (their texts are identical). 0 is no cap; otherwise at least 2.
+    /// Default 10000.
+    pub max_cluster_docs: usize,
     /// Also keep each document's set of shingle hashes, and verify candidates by their exact
     /// Jaccard similarity on those sets instead of the MinHash estimate (the estimate is still
     /// written to the audit file). Costs 8 bytes per distinct shingle in the index. Default
@@ -151,6 +160,7 @@ impl Default for Config {
             threshold: 0.8,
             keep: KeepPolicy::Earliest,
             max_bucket_pairs: 64,
+            max_cluster_docs: 10_000,
             exact_jaccard: false,
             paragraphs: true,
             min_paragraph_chars: 100,
@@ -193,6 +203,12 @@ impl Config {
         }
         if self.sentence_ngram == 0 {
             return invalid("sentence_ngram", "must be at least 1".to_owned());
+        }
+        if self.max_cluster_docs == 1 {
+            return invalid(
+                "max_cluster_docs",
+                "must be 0 (no cap) or at least 2".to_owned(),
+            );
         }
         for (key, value) in [
             ("threshold", self.threshold),

@@ -108,6 +108,11 @@ pub struct Summary {
     /// Clusters that union-find formed but whose members did not all verify against the
     /// representative, and which were therefore split.
     pub n_split_clusters: u64,
+    /// Near-duplicate clusters that reached `max_cluster_docs` (each such cluster counted once
+    /// per time its representative filled it).
+    pub n_capped_clusters: u64,
+    /// Documents past the cap of their cluster, grouped again around another representative.
+    pub n_cap_regrouped: u64,
     /// The similarity threshold.
     pub threshold: f64,
     /// Estimated Jaccard of every candidate pair, in 20 bins of width 0.05 over [0, 1].
@@ -632,6 +637,7 @@ pub(crate) fn build<S: Store>(
     for members in groups.values().filter(|m| m.len() > 1) {
         let mut remaining: Vec<u32> = members.clone();
         let mut round = 0;
+        let mut first_pass = true;
         while remaining.len() > 1 && round < MAX_SPLIT_ROUNDS {
             round += 1;
             let representative = match config.keep {
@@ -661,11 +667,23 @@ pub(crate) fn build<S: Store>(
                     rest.push(pos);
                 }
             }
-            if round == 1 {
+            if first_pass {
                 summary.n_split_members += rest.len() as u64;
                 if !rest.is_empty() {
                     summary.n_split_clusters += 1;
                 }
+                first_pass = false;
+            }
+            // The cap: verified members past it (in input order) go back to be grouped
+            // around a representative of their own. Such a pass does not count against the
+            // split rounds; each one settles at least two documents, so the loop ends.
+            if config.max_cluster_docs >= 2 && verified.len() >= config.max_cluster_docs {
+                let overflow = verified.split_off(config.max_cluster_docs - 1);
+                summary.n_capped_clusters += 1;
+                summary.n_cap_regrouped += overflow.len() as u64;
+                rest.extend(overflow.iter().map(|&(pos, _)| pos));
+                rest.sort_unstable();
+                round -= 1;
             }
             remaining = rest;
             if verified.is_empty() {

@@ -165,6 +165,87 @@ fn a_chain_of_near_duplicates_is_split_at_the_representative() {
     );
 }
 
+/// A cluster larger than `max_cluster_docs` is cut at the cap in input order; the rest are
+/// grouped again around representatives of their own, counted, and nothing is lost.
+#[test]
+fn clusters_stop_at_the_size_cap() {
+    let word = |i: usize| -> String {
+        let mut n = i * 7919 + 13;
+        (0..5)
+            .map(|_| {
+                let c = (b'a' + (n % 26) as u8) as char;
+                n /= 26;
+                c
+            })
+            .collect()
+    };
+    let base: Vec<String> = (0..300).map(word).collect();
+    // Ten near copies: each changes one different word of 300 (Jaccard about 0.97 with any
+    // other), none an exact copy.
+    let records: Vec<Record> = (0..10)
+        .map(|i| {
+            let mut words = base.clone();
+            words[i * 29] = word(5000 + i);
+            record(&format!("c{i}"), &words.join(" "))
+        })
+        .collect();
+    let config = Config {
+        shared_sentences: false,
+        paragraphs: false,
+        max_cluster_docs: 4,
+        ..Config::default()
+    };
+    let (capped, summary) = dedup_all(&config, records.clone());
+    let verdicts: Vec<(String, Option<String>, Option<u64>)> = capped
+        .iter()
+        .map(|r| {
+            let dedup = r.dedup.as_ref().unwrap();
+            (
+                r.id.clone(),
+                dedup.duplicate_of.clone(),
+                dedup.cluster.as_ref().map(|c| c.size),
+            )
+        })
+        .collect();
+    let of = |id: &str| Some(id.to_owned());
+    assert_eq!(
+        verdicts,
+        vec![
+            ("c0".into(), None, Some(4)),
+            ("c1".into(), of("c0"), Some(4)),
+            ("c2".into(), of("c0"), Some(4)),
+            ("c3".into(), of("c0"), Some(4)),
+            ("c4".into(), None, Some(4)),
+            ("c5".into(), of("c4"), Some(4)),
+            ("c6".into(), of("c4"), Some(4)),
+            ("c7".into(), of("c4"), Some(4)),
+            ("c8".into(), None, Some(2)),
+            ("c9".into(), of("c8"), Some(2)),
+        ]
+    );
+    assert_eq!((summary.n_capped_clusters, summary.n_cap_regrouped), (2, 8));
+    assert_eq!(summary.n_split_members, 0);
+    // Without the cap the ten are one cluster.
+    let (uncapped, summary) = dedup_all(
+        &Config {
+            max_cluster_docs: 0,
+            ..config.clone()
+        },
+        records,
+    );
+    assert_eq!(uncapped.iter().filter(|r| r.is_dropped()).count(), 9);
+    assert_eq!(summary.n_capped_clusters, 0);
+    // A cap of one document is refused.
+    assert!(
+        Config {
+            max_cluster_docs: 1,
+            ..config
+        }
+        .validate()
+        .is_err()
+    );
+}
+
 #[test]
 fn repeated_and_boilerplate_paragraphs() {
     let footer = "Subscribe to the Valley Courier for daily news.";

@@ -59,6 +59,8 @@ impl DedupView {
             ("verified pairs", "n_verified_pairs"),
             ("rejected pairs", "n_rejected_pairs"),
             ("members split off their cluster", "n_split_members"),
+            ("clusters that reached the size cap", "n_capped_clusters"),
+            ("members regrouped past the cap", "n_cap_regrouped"),
             ("shared sentence pairs", "n_shared_sentence_pairs"),
             ("index bytes per document", "index_bytes_per_doc"),
         ];

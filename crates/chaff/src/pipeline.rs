@@ -67,8 +67,7 @@ struct AtomicJsonl {
 impl AtomicJsonl {
     fn create(path: PathBuf) -> anyhow::Result<AtomicJsonl> {
         let dir = path.parent().unwrap_or(Path::new("."));
-        let file = NamedTempFile::new_in(dir)
-            .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+        let file = partial_file(dir)?;
         Ok(AtomicJsonl {
             path,
             writer: BufWriter::with_capacity(1 << 20, file),
@@ -104,6 +103,52 @@ impl AtomicJsonl {
     }
 }
 
+/// The name every file chaff writes starts with until it is complete and renamed.
+pub const PARTIAL_PREFIX: &str = ".chaff-partial-";
+
+/// The prefix of the sharded dedup index's directory (inside the output directory unless
+/// `dedup.spill_dir` says otherwise).
+const SHARDS_PREFIX: &str = "chaff-dedup-shards-";
+
+/// A new temporary file in `dir`, named with [`PARTIAL_PREFIX`].
+fn partial_file(dir: &Path) -> anyhow::Result<NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(PARTIAL_PREFIX)
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))
+}
+
+/// Removes what a killed run left in the output directory: partial files (here and in
+/// `stages/`) and the sharded index's directory. Only chaff's own names are touched; the
+/// number removed is logged.
+fn remove_leftovers(out_dir: &Path) {
+    let mut n_removed = 0;
+    for dir in [out_dir.to_path_buf(), out_dir.join(layout::STAGES)] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            let removed = if name.starts_with(PARTIAL_PREFIX) && !is_dir {
+                std::fs::remove_file(entry.path()).is_ok()
+            } else if name.starts_with(SHARDS_PREFIX) && is_dir && dir == out_dir {
+                std::fs::remove_dir_all(entry.path()).is_ok()
+            } else {
+                false
+            };
+            n_removed += usize::from(removed);
+        }
+    }
+    if n_removed > 0 {
+        tracing::info!(
+            "removed {n_removed} partial file(s) an interrupted run left in {}",
+            out_dir.display()
+        );
+    }
+}
+
 /// Temporary files are created private (0600); outputs get the usual 0644 before the rename.
 fn readable_by_all(file: &NamedTempFile) {
     #[cfg(unix)]
@@ -120,8 +165,7 @@ fn readable_by_all(file: &NamedTempFile) {
 /// Writes `contents` to `path` through a temporary file and a rename.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut file = NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    let mut file = partial_file(dir)?;
     file.write_all(contents)
         .with_context(|| format!("cannot write {}", path.display()))?;
     readable_by_all(&file);
@@ -142,6 +186,19 @@ fn encode_all(records: &[Record]) -> anyhow::Result<Vec<u8>> {
     Ok(chunks.concat())
 }
 
+/// What the run's figures should draw attention to: limits that were reached.
+fn run_warnings(config: &Config, summary: &chaff_dedup::Summary) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if summary.n_capped_clusters > 0 {
+        warnings.push(format!(
+            "{} near-duplicate cluster(s) reached dedup.max_cluster_docs = {}: {} member(s) past \
+             the cap were grouped again around representatives of their own",
+            summary.n_capped_clusters, config.dedup.max_cluster_docs, summary.n_cap_regrouped
+        ));
+    }
+    warnings
+}
+
 /// Dedup's index: in memory, or sharded on disk when `dedup.shard_docs` is set.
 enum DedupIndex {
     Memory(chaff_dedup::Index),
@@ -158,7 +215,7 @@ impl DedupIndex {
         }
         let parent = config.spill_dir.as_deref().unwrap_or(default_dir);
         let dir = tempfile::Builder::new()
-            .prefix("chaff-dedup-shards-")
+            .prefix(SHARDS_PREFIX)
             .tempdir_in(parent)
             .with_context(|| {
                 format!(
@@ -316,6 +373,7 @@ pub fn run(
         .context("in the [dedup] configuration")?;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
+    remove_leftovers(out_dir);
     let keep_stages = config.run.keep_stages;
     if keep_stages {
         std::fs::create_dir_all(out_dir.join(layout::STAGES))?;
@@ -323,6 +381,19 @@ pub fn run(
     let stage_path = |name: &str| out_dir.join(layout::STAGES).join(format!("{name}.jsonl"));
 
     let discovered = chaff_ingest::discover(inputs).context("cannot list the inputs")?;
+    // An input directory may hold the output directory (`chaff run . --out out`): what is in
+    // it is chaff's own output (of an earlier run, or being written) and is not read; each
+    // such file is quarantined, so the skip is seen.
+    let out_canonical = out_dir.canonicalize().ok();
+    let (discovered, inside_out): (Vec<chaff_ingest::Input>, Vec<chaff_ingest::Input>) =
+        discovered.into_iter().partition(|input| {
+            !out_canonical.as_ref().is_some_and(|out| {
+                input
+                    .path
+                    .canonicalize()
+                    .is_ok_and(|path| path.starts_with(out))
+            })
+        });
     let mut figures: BTreeMap<&str, StageFigures> = STAGES
         .iter()
         .map(|name| (*name, StageFigures::new(name)))
@@ -336,13 +407,31 @@ pub fn run(
             stage_files.insert(name, AtomicJsonl::create(stage_path(name))?);
         }
     }
-    let spill = NamedTempFile::new_in(out_dir).context("cannot create the spill file")?;
+    let spill = partial_file(out_dir).context("cannot create the spill file")?;
     let mut spill_writer = BufWriter::with_capacity(1 << 20, spill);
     let mut pass1 = Pass1 {
         n_records: 0,
         quarantined: Vec::new(),
         index: DedupIndex::new(&config.dedup, out_dir)?,
     };
+    for input in inside_out {
+        let entry = Quarantined {
+            source: chaff_record::Source {
+                path: input.name.clone(),
+                ..chaff_record::Source::default()
+            },
+            stage: "ingest".to_owned(),
+            kind: "inside_output_dir".to_owned(),
+            error: format!(
+                "{} is inside the output directory {}: chaff does not read its own outputs",
+                input.name,
+                out_dir.display()
+            ),
+        };
+        tracing::warn!("quarantined {}: {}", entry.source, entry.error);
+        quarantine.write_value(&entry)?;
+        pass1.quarantined.push(entry);
+    }
     let mut ingest_clock = Instant::now();
     progress.start_pass("ingest, clean, segment", None);
     chaff_ingest::ingest(
@@ -521,7 +610,7 @@ pub fn run(
             .collect(),
         quarantined: pass1.quarantined,
         dedup: serde_json::to_value(plan.summary())?,
-        warnings: Vec::new(),
+        warnings: run_warnings(config, &plan.summary()),
         wall_seconds: started.elapsed().as_secs_f64(),
         threads: rayon::current_num_threads(),
         peak_rss_bytes: peak_rss_bytes(),

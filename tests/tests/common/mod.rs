@@ -47,7 +47,7 @@ pub fn read_quarantine(path: &Path) -> Vec<Quarantined> {
 /// Whether a name in an output directory is a temporary file (`tempfile`'s `.tmpXXXXXX`), not
 /// an output.
 pub fn is_temporary(name: &str) -> bool {
-    name.starts_with(".tmp")
+    name.starts_with(chaff::pipeline::PARTIAL_PREFIX)
 }
 
 /// Every output file under `dir` (temporary files left out), by path relative to `dir`.
