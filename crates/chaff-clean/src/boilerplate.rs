@@ -17,8 +17,7 @@ struct Lists {
     button_labels: std::collections::HashSet<String>,
     /// The most words any button label has (longer lines are not compared).
     button_label_words: usize,
-    related_headings: Vec<String>,
-    related_heading_set: std::collections::HashSet<String>,
+    related_headings: std::collections::HashSet<String>,
     /// One of these is in every image credit line (a cheap test before the regex).
     credit_words: aho_corasick::AhoCorasick,
     phrases: Phrases,
@@ -98,57 +97,56 @@ impl Phrases {
 
 fn lists() -> &'static Lists {
     static LISTS: OnceLock<Lists> = OnceLock::new();
-    LISTS.get_or_init(|| Lists {
-        appeal_openers: read_list(include_str!("../data/appeal_openers.txt")),
-        opener_first_bytes: {
-            let mut first = [false; 256];
-            for opener in read_list(include_str!("../data/appeal_openers.txt")) {
-                if let Some(&b) = opener.as_bytes().first() {
-                    first[b as usize] = true;
-                }
+    LISTS.get_or_init(|| {
+        let appeal_openers = read_list(include_str!("../data/appeal_openers.txt"));
+        let mut opener_first_bytes = [false; 256];
+        for opener in &appeal_openers {
+            if let Some(&b) = opener.as_bytes().first() {
+                opener_first_bytes[b as usize] = true;
             }
-            first
-        },
-        button_labels: read_list(include_str!("../data/button_labels.txt"))
-            .into_iter()
-            .collect(),
-        button_label_words: read_list(include_str!("../data/button_labels.txt"))
-            .iter()
-            .map(|label| label.split_whitespace().count())
-            .max()
-            .unwrap_or(0),
-        related_headings: read_list(include_str!("../data/related_headings.txt")),
-        related_heading_set: read_list(include_str!("../data/related_headings.txt"))
-            .into_iter()
-            .collect(),
-        credit_words: aho_corasick::AhoCorasick::new([
-            "via",
-            "/",
-            "|",
-            "photo",
-            "image",
-            "picture",
-            "video",
-            "graphic",
-            "shutterstock",
-        ])
-        .unwrap_or_else(|err| panic!("built-in credit words: {err}")),
-        phrases: Phrases::new(&[
-            (PhraseList::Appeal, include_str!("../data/appeal_words.txt")),
-            (PhraseList::Share, include_str!("../data/share_prompts.txt")),
-            (
-                PhraseList::CommentForm,
-                include_str!("../data/comment_form.txt"),
-            ),
-            (
-                PhraseList::Policy,
-                include_str!("../data/policy_phrases.txt"),
-            ),
-            (
-                PhraseList::Cookie,
-                include_str!("../data/cookie_context.txt"),
-            ),
-        ]),
+        }
+        let button_labels = read_list(include_str!("../data/button_labels.txt"));
+        Lists {
+            appeal_openers,
+            opener_first_bytes,
+            button_label_words: button_labels
+                .iter()
+                .map(|label| label.split_whitespace().count())
+                .max()
+                .unwrap_or(0),
+            button_labels: button_labels.into_iter().collect(),
+            related_headings: read_list(include_str!("../data/related_headings.txt"))
+                .into_iter()
+                .collect(),
+            credit_words: aho_corasick::AhoCorasick::new([
+                "via",
+                "/",
+                "|",
+                "photo",
+                "image",
+                "picture",
+                "video",
+                "graphic",
+                "shutterstock",
+            ])
+            .unwrap_or_else(|err| panic!("built-in credit words: {err}")),
+            phrases: Phrases::new(&[
+                (PhraseList::Appeal, include_str!("../data/appeal_words.txt")),
+                (PhraseList::Share, include_str!("../data/share_prompts.txt")),
+                (
+                    PhraseList::CommentForm,
+                    include_str!("../data/comment_form.txt"),
+                ),
+                (
+                    PhraseList::Policy,
+                    include_str!("../data/policy_phrases.txt"),
+                ),
+                (
+                    PhraseList::Cookie,
+                    include_str!("../data/cookie_context.txt"),
+                ),
+            ]),
+        }
     })
 }
 
@@ -661,7 +659,7 @@ fn related_links(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
     while i < lines.len() {
         let lower = &lines[i].lower;
         let heading = bare(lower);
-        let is_heading = lines[i].n_words <= 5 && lists.related_heading_set.contains(heading);
+        let is_heading = lines[i].n_words <= 5 && lists.related_headings.contains(heading);
         let inline = lines[i].n_words <= 25
             && memchr::memchr(b':', lower.as_bytes()).is_some()
             && lists.related_headings.iter().any(|h| {

@@ -636,10 +636,9 @@ pub(crate) fn build<S: Store>(
     }
     for members in groups.values().filter(|m| m.len() > 1) {
         let mut remaining: Vec<u32> = members.clone();
-        let mut round = 0;
+        let mut split_rounds = 0;
         let mut first_pass = true;
-        while remaining.len() > 1 && round < MAX_SPLIT_ROUNDS {
-            round += 1;
+        while remaining.len() > 1 && split_rounds < MAX_SPLIT_ROUNDS {
             let representative = match config.keep {
                 KeepPolicy::Earliest => remaining[0],
                 KeepPolicy::Longest => {
@@ -683,7 +682,8 @@ pub(crate) fn build<S: Store>(
                 summary.n_cap_regrouped += overflow.len() as u64;
                 rest.extend(overflow.iter().map(|&(pos, _)| pos));
                 rest.sort_unstable();
-                round -= 1;
+            } else {
+                split_rounds += 1;
             }
             remaining = rest;
             if verified.is_empty() {
@@ -797,18 +797,13 @@ pub(crate) fn build<S: Store>(
         // Two measures: word n-gram containment of whole sentences, and content-word
         // containment of the quoted speech in them (one quote in two word orders).
         let mut matches: BTreeMap<(u32, u32, u32, u32), f32> = BTreeMap::new();
-        // Sentences of kept documents only, and not those in a paragraph that is cut (no
-        // longer in the document).
         // The cut paragraphs as one bit set per document (a document can have hundreds of
-        // cuts, and this is asked once per n-gram).
+        // cuts, and `take` is asked once per shared n-gram).
         let cut_bits: HashMap<u32, Vec<u64>> = cuts
             .iter()
             .map(|(&pos, document_cuts)| {
-                let last = document_cuts
-                    .iter()
-                    .map(|cut| cut.paragraph)
-                    .max()
-                    .unwrap_or(0);
+                // Sorted by paragraph above.
+                let last = document_cuts.last().map_or(0, |cut| cut.paragraph);
                 let mut bits = vec![0u64; last as usize / 64 + 1];
                 for cut in document_cuts {
                     bits[cut.paragraph as usize / 64] |= 1 << (cut.paragraph % 64);
@@ -816,6 +811,8 @@ pub(crate) fn build<S: Store>(
                 (pos, bits)
             })
             .collect();
+        // Sentences of kept documents only, and not those in a paragraph that is cut (no
+        // longer in the document).
         let take = |pos: u32, paragraph: u32| {
             kept(pos as usize, &verdicts)
                 && !cut_bits.get(&pos).is_some_and(|bits| {
@@ -1164,11 +1161,11 @@ fn for_each_overlap<E>(
     // The postings of hashes held by 2 to `max_postings` sentences, as (document, sentence,
     // length), sorted by hash then document: in real text most n-grams occur once, so what is
     // kept is small. A run longer than `max_postings` stops being buffered.
-    let mut postings: Vec<(u32, u32, u32)> = Vec::new();
+    let mut postings: Vec<SentenceRef> = Vec::new();
     // Per posting: (document, sentence, start and length of its hash's run in `postings`, the
     // sentence's number of hashes).
-    let mut by_sentence: Vec<(u32, u32, u32, u32, u32)> = Vec::new();
-    let mut run: Vec<(u32, u32, u32)> = Vec::new();
+    let mut by_sentence: Vec<Posting> = Vec::new();
+    let mut run: Vec<SentenceRef> = Vec::new();
     let mut next = stream.next_sentence_entry()?;
     while let Some(first) = next {
         // Most n-grams occur once: `take` (two lookups) is asked only of runs of two or more.

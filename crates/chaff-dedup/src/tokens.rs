@@ -239,10 +239,17 @@ pub(crate) fn words(text: &str) -> Vec<(usize, usize)> {
         i == 0 || i == n || (bytes[i - 1].is_ascii_whitespace() && bytes[i].is_ascii())
     };
     let mut out = Vec::with_capacity(n / 6 + 1);
+    let push_ascii = |out: &mut Vec<(usize, usize)>, from: usize, to: usize| {
+        out.extend(
+            ascii_words(&text[from..to])
+                .into_iter()
+                .map(|(s, e)| (from + s, from + e)),
+        );
+    };
+    // Everything before `ascii_from` is drawn; from it up to the next non-ASCII byte is ASCII.
     let mut ascii_from = 0;
-    let mut at = 0;
-    while let Some(found) = bytes[at..].iter().position(|b| !b.is_ascii()) {
-        let first = at + found;
+    while let Some(found) = bytes[ascii_from..].iter().position(|b| !b.is_ascii()) {
+        let first = ascii_from + found;
         let mut start = first;
         while start > ascii_from && !is_cut(start) {
             start -= 1;
@@ -251,24 +258,15 @@ pub(crate) fn words(text: &str) -> Vec<(usize, usize)> {
         while !is_cut(end) {
             end += 1;
         }
-        out.extend(
-            ascii_words(&text[ascii_from..start])
-                .into_iter()
-                .map(|(s, e)| (ascii_from + s, ascii_from + e)),
-        );
+        push_ascii(&mut out, ascii_from, start);
         out.extend(
             text[start..end]
                 .unicode_word_indices()
                 .map(|(s, word)| (start + s, start + s + word.len())),
         );
         ascii_from = end;
-        at = end;
     }
-    out.extend(
-        ascii_words(&text[ascii_from..])
-            .into_iter()
-            .map(|(s, e)| (ascii_from + s, ascii_from + e)),
-    );
+    push_ascii(&mut out, ascii_from, n);
     out
 }
 

@@ -19,6 +19,19 @@ fn record(id: &str, text: &str) -> Record {
     )
 }
 
+/// A made-up five-letter word, different for each `i` in the ranges used here. Letters only:
+/// dedup folds digits to 0, so numbered words would all look alike.
+fn made_up_word(i: usize) -> String {
+    let mut n = i * 7919 + 13;
+    (0..5)
+        .map(|_| {
+            let c = (b'a' + (n % 26) as u8) as char;
+            n /= 26;
+            c
+        })
+        .collect()
+}
+
 /// Verdicts, one document a line, then each shared sentence with who shares it.
 fn render(records: &[Record]) -> String {
     let mut out = String::new();
@@ -115,24 +128,13 @@ fn a_chain_of_near_duplicates_is_split_at_the_representative() {
     // A chain: each document changes two more words of a 200-word text, so neighbours are
     // about 0.9 similar while the ends of the chain are far apart. LSH joins neighbours;
     // union-find alone would make one cluster of all of them.
-    // Letters only: dedup folds digits to 0, so numbered words would all look alike.
-    let word = |i: usize| -> String {
-        let mut n = i * 7919 + 13;
-        (0..5)
-            .map(|_| {
-                let c = (b'a' + (n % 26) as u8) as char;
-                n /= 26;
-                c
-            })
-            .collect()
-    };
-    let mut words: Vec<String> = (0..200).map(word).collect();
+    let mut words: Vec<String> = (0..200).map(made_up_word).collect();
     let mut records = Vec::new();
     for step in 0..12 {
         records.push(record(&format!("d{step:02}"), &words.join(" ")));
         for k in 0..2 {
             let at = (step * 2 + k) * 8 % words.len();
-            words[at] = word(1000 + step * 2 + k);
+            words[at] = made_up_word(1000 + step * 2 + k);
         }
     }
     // Shared sentences off: every document is one long sentence shared with all the others.
@@ -169,23 +171,13 @@ fn a_chain_of_near_duplicates_is_split_at_the_representative() {
 /// grouped again around representatives of their own, counted, and nothing is lost.
 #[test]
 fn clusters_stop_at_the_size_cap() {
-    let word = |i: usize| -> String {
-        let mut n = i * 7919 + 13;
-        (0..5)
-            .map(|_| {
-                let c = (b'a' + (n % 26) as u8) as char;
-                n /= 26;
-                c
-            })
-            .collect()
-    };
-    let base: Vec<String> = (0..300).map(word).collect();
+    let base: Vec<String> = (0..300).map(made_up_word).collect();
     // Ten near copies: each changes one different word of 300 (Jaccard about 0.97 with any
     // other), none an exact copy.
     let records: Vec<Record> = (0..10)
         .map(|i| {
             let mut words = base.clone();
-            words[i * 29] = word(5000 + i);
+            words[i * 29] = made_up_word(5000 + i);
             record(&format!("c{i}"), &words.join(" "))
         })
         .collect();

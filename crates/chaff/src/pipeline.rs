@@ -186,6 +186,18 @@ fn encode_all(records: &[Record]) -> anyhow::Result<Vec<u8>> {
     Ok(chunks.concat())
 }
 
+/// Logs a quarantine entry, writes it to the quarantine file and keeps it for the report.
+fn note_quarantined(
+    file: &mut AtomicJsonl,
+    kept: &mut Vec<Quarantined>,
+    entry: Quarantined,
+) -> anyhow::Result<()> {
+    tracing::warn!("quarantined {}: {}", entry.source, entry.error);
+    file.write_value(&entry)?;
+    kept.push(entry);
+    Ok(())
+}
+
 /// What the run's figures should draw attention to: limits that were reached.
 fn run_warnings(config: &Config, summary: &chaff_dedup::Summary) -> Vec<String> {
     let mut warnings = Vec::new();
@@ -428,9 +440,7 @@ pub fn run(
                 out_dir.display()
             ),
         };
-        tracing::warn!("quarantined {}: {}", entry.source, entry.error);
-        quarantine.write_value(&entry)?;
-        pass1.quarantined.push(entry);
+        note_quarantined(&mut quarantine, &mut pass1.quarantined, entry)?;
     }
     let mut ingest_clock = Instant::now();
     progress.start_pass("ingest, clean, segment", None);
@@ -444,9 +454,7 @@ pub fn run(
                 match item {
                     chaff_ingest::Item::Record(record) => records.push(record),
                     chaff_ingest::Item::Quarantined(entry) => {
-                        tracing::warn!("quarantined {}: {}", entry.source, entry.error);
-                        quarantine.write_value(&entry)?;
-                        pass1.quarantined.push(entry);
+                        note_quarantined(&mut quarantine, &mut pass1.quarantined, entry)?;
                     }
                 }
             }
@@ -599,6 +607,7 @@ pub fn run(
     }
     candidates.commit()?;
 
+    let summary = plan.summary();
     let run_figures = RunFigures {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
@@ -609,8 +618,8 @@ pub fn run(
             .filter_map(|name| figures.remove(name))
             .collect(),
         quarantined: pass1.quarantined,
-        dedup: serde_json::to_value(plan.summary())?,
-        warnings: run_warnings(config, &plan.summary()),
+        dedup: serde_json::to_value(&summary)?,
+        warnings: run_warnings(config, &summary),
         wall_seconds: started.elapsed().as_secs_f64(),
         threads: rayon::current_num_threads(),
         peak_rss_bytes: peak_rss_bytes(),

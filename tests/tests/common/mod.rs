@@ -44,34 +44,51 @@ pub fn read_quarantine(path: &Path) -> Vec<Quarantined> {
         .collect()
 }
 
-/// Whether a name in an output directory is a temporary file (`tempfile`'s `.tmpXXXXXX`), not
-/// an output.
+/// Whether a name in an output directory is a partial file (`.chaff-partial-*`), not an
+/// output.
 pub fn is_temporary(name: &str) -> bool {
     name.starts_with(chaff::pipeline::PARTIAL_PREFIX)
 }
 
-/// Every output file under `dir` (temporary files left out), by path relative to `dir`.
-pub fn output_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut files = BTreeMap::new();
+/// Every entry under `dir`, by path relative to it, sorted; directories end with `/`.
+/// Symlinks are listed, not followed.
+pub fn tree(dir: &Path) -> Vec<String> {
+    let mut names = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(at) = pending.pop() {
         for entry in std::fs::read_dir(&at).unwrap() {
             let entry = entry.unwrap();
-            let name = entry.file_name().to_string_lossy().into_owned();
+            let relative = entry
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             if entry.file_type().unwrap().is_dir() {
+                names.push(format!("{relative}/"));
                 pending.push(entry.path());
-            } else if !is_temporary(&name) {
-                let relative = entry
-                    .path()
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                files.insert(relative, std::fs::read(entry.path()).unwrap());
+            } else {
+                names.push(relative);
             }
         }
     }
-    files
+    names.sort();
+    names
+}
+
+/// Every output file under `dir` (partial files left out), by path relative to `dir`.
+pub fn output_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    tree(dir)
+        .into_iter()
+        .filter(|relative| {
+            let name = relative.rsplit('/').next().unwrap_or(relative);
+            !relative.ends_with('/') && !is_temporary(name)
+        })
+        .map(|relative| {
+            let bytes = std::fs::read(dir.join(&relative)).unwrap();
+            (relative, bytes)
+        })
+        .collect()
 }
 
 /// Temporary files left in `dir` (not in subdirectories).
