@@ -164,6 +164,9 @@ const MAX_SPLIT_ROUNDS: usize = 16;
 /// reported in order).
 const OVERLAP_BATCH: usize = 8192;
 
+/// Documents whose sentence entries one task builds.
+const ENTRY_CHUNK: usize = 1024;
+
 /// Where [`build`] reads fingerprints from: the in-memory [`Index`] or the shards on disk
 /// (`crate::shard`). Both must give the same answers for the same documents, so that the plan
 /// is the same whichever mode made it.
@@ -419,9 +422,23 @@ impl Store for MemoryStore {
                 }
             })
             .sum();
+        // Built in parallel a run of documents at a time, joined in order.
+        let chunks: Vec<Vec<SentenceEntry>> = self
+            .signatures
+            .par_chunks(ENTRY_CHUNK)
+            .enumerate()
+            .map(|(chunk, signatures)| {
+                let mut entries = Vec::new();
+                for (k, signature) in signatures.iter().enumerate() {
+                    let pos = (chunk * ENTRY_CHUNK + k) as u32;
+                    push_sentence_entries(&mut entries, pos, &signature.text, quotes);
+                }
+                entries
+            })
+            .collect();
         let mut entries: Vec<SentenceEntry> = Vec::with_capacity(n_entries);
-        for (pos, signature) in self.signatures.iter().enumerate() {
-            push_sentence_entries(&mut entries, pos as u32, &signature.text, quotes);
+        for chunk in chunks {
+            entries.extend_from_slice(&chunk);
         }
         // Built in (position, sentence) order, so a stable sort by hash alone gives the full
         // tuple order (entries equal in hash and position are equal or already in order).
@@ -436,13 +453,13 @@ impl Store for MemoryStore {
 type SentenceRef = (u32, u32, u32);
 
 /// A sentence's place in one hash's run: `(document, sentence, start and length of the run in
-/// the postings, the sentence's number of hashes)`.
+/// the postings, the posting's own place in them)`.
 type Posting = (u32, u32, u32, u32, u32);
 
-/// Sorts postings `(document, sentence, start, run length, sentence length)` into tuple
-/// order: a counting sort by document (positions are dense), then each document's few
-/// postings by sentence and start. Equal to `sort_unstable` (the tuples are distinct: `start`
-/// differs between postings of one sentence).
+/// Sorts postings `(document, sentence, start, run length, own place)` into tuple order: a
+/// counting sort by document (positions are dense), then each document's few postings by
+/// sentence and start. Equal to `sort_unstable` (the tuples are distinct: the own place
+/// differs between any two postings).
 fn sort_by_sentence(postings: &mut Vec<Posting>) {
     let Some(max_pos) = postings.iter().map(|p| p.0).max() else {
         return;
@@ -467,30 +484,61 @@ fn sort_by_sentence(postings: &mut Vec<Posting>) {
     *postings = sorted;
 }
 
-/// Sorts entries by their first field (the hash), keeping the order of equal hashes: an LSD
-/// radix sort, four passes of 8 bits, linear in the number of entries (a comparison sort of
-/// the millions of sentence n-grams of a corpus was the barrier's largest cost).
-pub(crate) fn sort_by_hash_stable(entries: &mut Vec<SentenceEntry>) {
+/// Sorts entries by their first field (the hash), keeping the order of equal hashes, in time
+/// linear in the number of entries (a comparison sort of the millions of sentence n-grams of a
+/// corpus was the barrier's largest cost): a stable pass on the top 8 bits deals the entries
+/// into 256 buckets, then each bucket is sorted on the low 24 bits by three LSD passes, the
+/// buckets in parallel (a bucket is small enough to stay in cache).
+pub(crate) fn sort_by_hash_stable(entries: &mut [SentenceEntry]) {
     if entries.len() < 4096 {
         entries.sort_by_key(|entry| entry.0);
         return;
     }
-    let mut buffer: Vec<SentenceEntry> = vec![(0, 0, 0, 0, 0); entries.len()];
-    for shift in [0u32, 8, 16, 24] {
-        let mut counts = [0usize; 257];
-        for entry in entries.iter() {
-            counts[((entry.0 >> shift) & 0xFF) as usize + 1] += 1;
-        }
-        for i in 1..257 {
-            counts[i] += counts[i - 1];
-        }
-        for &entry in entries.iter() {
-            let bucket = ((entry.0 >> shift) & 0xFF) as usize;
-            buffer[counts[bucket]] = entry;
-            counts[bucket] += 1;
-        }
-        std::mem::swap(entries, &mut buffer);
+    let mut starts = [0usize; 257];
+    for entry in entries.iter() {
+        starts[(entry.0 >> 24) as usize + 1] += 1;
     }
+    for i in 1..257 {
+        starts[i] += starts[i - 1];
+    }
+    let mut dealt: Vec<SentenceEntry> = vec![(0, 0, 0, 0, 0); entries.len()];
+    let mut next = starts;
+    for &entry in entries.iter() {
+        let bucket = (entry.0 >> 24) as usize;
+        dealt[next[bucket]] = entry;
+        next[bucket] += 1;
+    }
+    // Each bucket with its scratch space (the same stretch of `entries`).
+    let mut pairs: Vec<(&mut [SentenceEntry], &mut [SentenceEntry])> = Vec::with_capacity(256);
+    let (mut rest_dealt, mut rest_scratch) = (&mut dealt[..], &mut entries[..]);
+    for bucket in 0..256 {
+        let len = starts[bucket + 1] - starts[bucket];
+        let (bucket_dealt, tail_dealt) = rest_dealt.split_at_mut(len);
+        let (bucket_scratch, tail_scratch) = rest_scratch.split_at_mut(len);
+        pairs.push((bucket_dealt, bucket_scratch));
+        rest_dealt = tail_dealt;
+        rest_scratch = tail_scratch;
+    }
+    pairs.into_par_iter().for_each(|(bucket, scratch)| {
+        // Three passes: bucket → scratch → bucket → scratch, so the bucket ends in `entries`.
+        let mut from: &mut [SentenceEntry] = bucket;
+        let mut to: &mut [SentenceEntry] = scratch;
+        for shift in [0u32, 8, 16] {
+            let mut counts = [0usize; 257];
+            for entry in from.iter() {
+                counts[((entry.0 >> shift) & 0xFF) as usize + 1] += 1;
+            }
+            for i in 1..257 {
+                counts[i] += counts[i - 1];
+            }
+            for &entry in from.iter() {
+                let digit = ((entry.0 >> shift) & 0xFF) as usize;
+                to[counts[digit]] = entry;
+                counts[digit] += 1;
+            }
+            std::mem::swap(&mut from, &mut to);
+        }
+    });
 }
 
 /// Whether a MinHash signature saw any shingle (an empty document's is all `u32::MAX`).
@@ -824,24 +872,27 @@ pub(crate) fn build<S: Store>(
             &mut store.sentence_entries(false)?,
             take,
             config.max_ngram_postings,
-            |(a, sa, len_a), (b, sb, len_b), count| {
-                let score = count as f64 / len_a.min(len_b).max(1) as f64;
-                if score >= config.sentence_threshold && count >= 2 {
-                    let best = matches.entry((a, sa, b, sb)).or_insert(0.0);
-                    *best = best.max(score as f32);
-                }
+            |len_a, len_b, count| {
+                let score = f64::from(count) / f64::from(len_a.min(len_b).max(1));
+                (score >= config.sentence_threshold && count >= 2).then_some(score)
+            },
+            |(a, sa, _), (b, sb, _), score| {
+                let best = matches.entry((a, sa, b, sb)).or_insert(0.0);
+                *best = best.max(score as f32);
             },
         )?;
         for_each_overlap(
             &mut store.sentence_entries(true)?,
             take,
             config.max_ngram_postings,
-            |(a, sa, len_a), (b, sb, len_b), count| {
-                let score = count as f64 / len_a.min(len_b).max(1) as f64;
-                if score >= config.quote_threshold && count as usize >= config.min_quote_words {
-                    let best = matches.entry((a, sa, b, sb)).or_insert(0.0);
-                    *best = best.max(score as f32);
-                }
+            |len_a, len_b, count| {
+                let score = f64::from(count) / f64::from(len_a.min(len_b).max(1));
+                (score >= config.quote_threshold && count as usize >= config.min_quote_words)
+                    .then_some(score)
+            },
+            |(a, sa, _), (b, sb, _), score| {
+                let best = matches.entry((a, sa, b, sb)).or_insert(0.0);
+                *best = best.max(score as f32);
             },
         )?;
         let mut per_sentence: BTreeMap<(u32, u32), BTreeMap<u32, f32>> = BTreeMap::new();
@@ -1148,22 +1199,24 @@ fn shift(span: Span, removed: &[(usize, usize)]) -> Option<Span> {
 
 /// For sentence entries sorted by hash, calls `found` with each pair of sentences of
 /// different documents (earlier document first, each as `(document, sentence, hashes it has)`)
-/// and how many hashes they share. Only entries `take` accepts (by document and paragraph)
-/// count; hashes held by more than `max_postings` sentences are too common to count. Pairs are
-/// counted one sentence at a time, so memory holds the shared postings and one sentence's
-/// counts, never every pair of the corpus; the stream may come from disk.
+/// that share hashes, and the pair's score, when `score` gives one for the two sentences'
+/// numbers of hashes and the number they share. Only entries `take` accepts (by document and
+/// paragraph) count; hashes held by more than `max_postings` sentences are too common to
+/// count. Pairs are counted one sentence at a time, so memory holds the shared postings and
+/// one sentence's counts, never every pair of the corpus; the stream may come from disk.
 fn for_each_overlap<E>(
     stream: &mut impl SentenceStream<E>,
     take: impl Fn(u32, u32) -> bool,
     max_postings: usize,
-    mut found: impl FnMut((u32, u32, u32), (u32, u32, u32), u32),
+    score: impl Fn(u32, u32, u32) -> Option<f64> + Sync,
+    mut found: impl FnMut((u32, u32, u32), (u32, u32, u32), f64),
 ) -> Result<(), E> {
     // The postings of hashes held by 2 to `max_postings` sentences, as (document, sentence,
     // length), sorted by hash then document: in real text most n-grams occur once, so what is
     // kept is small. A run longer than `max_postings` stops being buffered.
     let mut postings: Vec<SentenceRef> = Vec::new();
     // Per posting: (document, sentence, start and length of its hash's run in `postings`, the
-    // sentence's number of hashes).
+    // posting's own place in `postings`).
     let mut by_sentence: Vec<Posting> = Vec::new();
     let mut run: Vec<SentenceRef> = Vec::new();
     let mut next = stream.next_sentence_entry()?;
@@ -1196,43 +1249,89 @@ fn for_each_overlap<E>(
             continue;
         }
         let start = postings.len() as u32;
-        for &(pos, sentence, length) in &run {
-            by_sentence.push((pos, sentence, start, run.len() as u32, length));
+        for (k, &(pos, sentence, _)) in run.iter().enumerate() {
+            by_sentence.push((pos, sentence, start, run.len() as u32, start + k as u32));
         }
         postings.extend_from_slice(&run);
     }
     // One sentence at a time, in input order; its hashes' runs in hash order.
     sort_by_sentence(&mut by_sentence);
-    // The sentences are counted in parallel a batch at a time, and reported in order.
     let groups: Vec<&[Posting]> = by_sentence
         .chunk_by(|x, y| (x.0, x.1) == (y.0, y.1))
         .collect();
-    let count_one = |others: &mut Vec<SentenceRef>, hashes: &[Posting]| {
-        let pos = hashes[0].0;
-        others.clear();
+    // Each sentence that shares a hash gets a dense number in (document, sentence) order, and
+    // the postings are rewritten as those numbers: a run stays sorted, and counting sorts
+    // plain `u32`s instead of tuples.
+    let sentences: Vec<SentenceRef> = groups
+        .iter()
+        .map(|hashes| (hashes[0].0, hashes[0].1, postings[hashes[0].4 as usize].2))
+        .collect();
+    let mut numbers = vec![0u32; postings.len()];
+    for (number, hashes) in groups.iter().enumerate() {
+        for posting in hashes.iter() {
+            numbers[posting.4 as usize] = number as u32;
+        }
+    }
+    drop(postings);
+    // Per sentence, the number of the first sentence of a later document.
+    let mut later_from = vec![0u32; sentences.len()];
+    let mut end = sentences.len();
+    for number in (0..sentences.len()).rev() {
+        if number + 1 < sentences.len() && sentences[number + 1].0 != sentences[number].0 {
+            end = number + 1;
+        }
+        later_from[number] = end as u32;
+    }
+    // The sentences are counted in parallel a batch at a time, and reported in order.
+    // Counts go into a table with a slot per sentence (one a thread), and the slots a sentence
+    // touched are listed, so a sentence costs what it shares, not the corpus.
+    struct Counter {
+        counts: Vec<u32>,
+        touched: Vec<u32>,
+    }
+    let new_counter = || Counter {
+        counts: vec![0; sentences.len()],
+        touched: Vec::new(),
+    };
+    let count_one = |counter: &mut Counter, number: usize, hashes: &[Posting]| {
         for &(_, _, start, run_length, _) in hashes {
-            let run = &postings[start as usize..(start + run_length) as usize];
-            // A run is sorted by document: only the later documents' entries count, and they
-            // are the run's tail.
-            let later = run.partition_point(|entry| entry.0 <= pos);
-            others.extend_from_slice(&run[later..]);
+            let run = &numbers[start as usize..(start + run_length) as usize];
+            // Only the later documents' sentences count, and they are the run's tail.
+            let later = run.partition_point(|&other| other < later_from[number]);
+            for &other in &run[later..] {
+                let slot = &mut counter.counts[other as usize];
+                if *slot == 0 {
+                    counter.touched.push(other);
+                }
+                *slot += 1;
+            }
         }
-        others.sort_unstable();
-        let mut counted: Vec<(SentenceRef, u32)> = Vec::new();
-        for same in others.chunk_by(|a, b| a == b) {
-            counted.push((same[0], same.len() as u32));
+        // Most sentences touched share one common n-gram and no more: the few that score are
+        // put in order, not the touched list.
+        let length = sentences[number].2;
+        let mut counted: Vec<(u32, f64)> = Vec::new();
+        for &other in &counter.touched {
+            let count = std::mem::take(&mut counter.counts[other as usize]);
+            if let Some(score) = score(length, sentences[other as usize].2, count) {
+                counted.push((other, score));
+            }
         }
+        counter.touched.clear();
+        counted.sort_unstable_by_key(|&(other, _)| other);
         counted
     };
-    for batch in groups.chunks(OVERLAP_BATCH) {
-        let counted: Vec<Vec<(SentenceRef, u32)>> = batch
+    for (batch_number, batch) in groups.chunks(OVERLAP_BATCH).enumerate() {
+        let first = batch_number * OVERLAP_BATCH;
+        let counted: Vec<Vec<(u32, f64)>> = batch
             .par_iter()
-            .map_init(Vec::new, |others, hashes| count_one(others, hashes))
+            .enumerate()
+            .map_init(new_counter, |counter, (k, hashes)| {
+                count_one(counter, first + k, hashes)
+            })
             .collect();
-        for (hashes, pairs) in batch.iter().zip(counted) {
-            let (pos, sentence, length) = (hashes[0].0, hashes[0].1, hashes[0].4);
-            for (other, count) in pairs {
-                found((pos, sentence, length), other, count);
+        for (k, pairs) in counted.into_iter().enumerate() {
+            for (other, score) in pairs {
+                found(sentences[first + k], sentences[other as usize], score);
             }
         }
     }

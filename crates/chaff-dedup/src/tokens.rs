@@ -466,6 +466,11 @@ pub(crate) fn quoted_content_words(
     words: &[Word],
 ) -> Vec<u32> {
     let sentence = &text[start..end];
+    // Every quotation mark above is `"` or starts with the byte 0xC2 (`«`) or 0xE2 (the curly
+    // ones): most sentences have none of the three bytes and no quote.
+    if memchr::memchr3(b'"', 0xC2, 0xE2, sentence.as_bytes()).is_none() {
+        return Vec::new();
+    }
     let mut ranges: Vec<(usize, usize)> = Vec::new();
     let mut open: Option<usize> = None;
     for (offset, c) in sentence.char_indices() {

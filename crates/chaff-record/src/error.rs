@@ -67,6 +67,14 @@ pub enum Error {
     /// A value could not be encoded as JSON.
     #[error("could not encode JSON")]
     Encode(#[source] serde_json::Error),
+    /// A frame of a spill file does not hold a record (see [`crate::spill`]).
+    #[error("spill frame {frame}: {detail}")]
+    Spill {
+        /// 1-based place of the frame in its file.
+        frame: u64,
+        /// What is wrong.
+        detail: String,
+    },
     /// A record's edits cannot be undone.
     #[error("record {id}: edits cannot be undone: {detail}")]
     Edits {

@@ -29,6 +29,7 @@ mod jsonl;
 pub mod offsets;
 mod rebuild;
 mod record;
+pub mod spill;
 mod stage;
 
 pub use error::Error;

@@ -14,8 +14,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use chaff_record::{
-    JsonlWriter, Line, LineReader, Quarantined, ReadOptions, Record, RecordReader, RecordStage,
-    encode_record,
+    JsonlWriter, Quarantined, ReadOptions, Record, RecordReader, RecordStage, encode_record,
 };
 use chaff_report::{Report, RunFigures, StageFigures};
 use rayon::prelude::*;
@@ -181,6 +180,18 @@ fn encode_all(records: &[Record]) -> anyhow::Result<Vec<u8>> {
         .map(|record| {
             let mut line = Vec::with_capacity(record.text.len() + 256);
             encode_record(record, &mut line).map(|()| line)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(chunks.concat())
+}
+
+/// Encodes records in the spill's binary frames in parallel, concatenated in order.
+fn spill_all(records: &[Record]) -> anyhow::Result<Vec<u8>> {
+    let chunks: Vec<Vec<u8>> = records
+        .par_iter()
+        .map(|record| {
+            let mut frame = Vec::with_capacity(record.text.len() + 256);
+            chaff_record::spill::encode(record, &mut frame).map(|()| frame)
         })
         .collect::<Result<_, _>>()?;
     Ok(chunks.concat())
@@ -482,10 +493,10 @@ pub fn run(
                 records,
                 figures.get_mut("segment").context("segment figures")?,
             );
-            let encoded = encode_all(&records)?;
             if let Some(file) = stage_files.get_mut("segment") {
-                file.write_encoded(&encoded, records.len() as u64)?;
+                file.write_encoded(&encode_all(&records)?, records.len() as u64)?;
             }
+            let spilled = spill_all(&records)?;
 
             let dedup_figures = figures.get_mut("dedup").context("dedup figures")?;
             let signing = Instant::now();
@@ -497,7 +508,7 @@ pub fn run(
             )?;
             dedup_figures.seconds += signing.elapsed().as_secs_f64();
             spill_writer
-                .write_all(&encoded)
+                .write_all(&spilled)
                 .context("cannot write the spill file")?;
             progress.advance(
                 records.len() as u64,
@@ -535,34 +546,30 @@ pub fn run(
         1 << 20,
         spill.reopen().context("cannot reopen the spill file")?,
     );
-    // The spill is chaff's own file: a record whose edit log grew past the input line cap
-    // (escaped control characters, many small edits) must still read back. Lines are read
-    // one batch at a time and parsed in parallel (JSON decoding of large records was the
-    // largest serial cost of this pass).
-    let mut spill_lines = LineReader::new(reader, usize::MAX);
+    // The spill is chaff's own file, in binary frames (`chaff_record::spill`: JSON encoding
+    // and decoding of large records were this pass's largest costs). Frames are read one
+    // batch at a time and decoded in parallel.
+    let mut spill_frames = chaff_record::spill::FrameReader::new(reader);
     let mut ordinal: u64 = 0;
     progress.start_pass("dedup, write", Some(pass1.n_records));
     loop {
-        let mut lines: Vec<(Vec<u8>, u64)> = Vec::with_capacity(config.run.batch_size);
-        while lines.len() < config.run.batch_size.max(1) {
+        let mut frames: Vec<(Vec<u8>, u64)> = Vec::with_capacity(config.run.batch_size);
+        while frames.len() < config.run.batch_size.max(1) {
             let mut buf = Vec::new();
-            match spill_lines
-                .next_line(&mut buf)
+            if !spill_frames
+                .next_frame(&mut buf)
                 .context("cannot read back the spill file")?
             {
-                None => break,
-                Some(Line::Text { number, .. }) => lines.push((buf, number)),
-                Some(Line::TooLong { number, .. }) => {
-                    bail!("spill line {number} is over any length (cannot happen)")
-                }
+                break;
             }
+            frames.push((buf, ordinal + frames.len() as u64 + 1));
         }
-        if lines.is_empty() {
+        if frames.is_empty() {
             break;
         }
-        let batch: Vec<Record> = lines
+        let batch: Vec<Record> = frames
             .par_iter()
-            .map(|(line, number)| chaff_record::parse_record(line, "spill", *number))
+            .map(|(frame, number)| chaff_record::spill::decode(frame, *number))
             .collect::<Result<_, _>>()
             .context("cannot read back the spill file")?;
         let applying = Instant::now();
