@@ -19,7 +19,8 @@ pub const TARGETS: [(&str, Check); 4] = [
 
 /// `RecordReader` over any bytes never panics; with `OnError::Skip` it reads to the end;
 /// every record it yields encodes to a line it reads back unchanged (after one normalisation),
-/// and rebuilding its original text fails cleanly or succeeds.
+/// and rebuilding its original text fails cleanly or succeeds; its spill frame decodes to the
+/// same record, and the bytes themselves as a spill frame decode or fail cleanly.
 pub fn record_reader(data: &[u8]) {
     let options = ReadOptions {
         on_error: OnError::Skip,
@@ -38,7 +39,19 @@ pub fn record_reader(data: &[u8]) {
             String::from_utf8_lossy(&twice)
         );
         let _ = chaff_record::rebuild_original(&record);
+        // The spill's binary form gives the same record back.
+        let mut frame = Vec::new();
+        chaff_record::spill::encode(&record, &mut frame).expect("a record read spills");
+        let mut payload = Vec::new();
+        let read = chaff_record::spill::FrameReader::new(&frame[..])
+            .next_frame(&mut payload)
+            .expect("a spilled frame reads");
+        assert!(read);
+        let back = chaff_record::spill::decode(&payload, 1).expect("a spilled record decodes");
+        assert_eq!(back, record);
     }
+    // Any bytes as a spill frame: a record or an error, never a panic.
+    let _ = chaff_record::spill::decode(data, 1);
 }
 
 /// Ingest of any bytes under any name never panics, yields items for the input only, never
