@@ -1068,12 +1068,15 @@ impl Plan {
                         Some((before, _)) => before.clone(),
                         None => spans,
                     };
+                    let removed_before = remap
+                        .as_ref()
+                        .map_or_else(Vec::new, |(_, removed)| removed_before(removed));
                     for (sentence, others) in sentences {
                         let Some(&span) = original_spans.get(*sentence as usize) else {
                             continue;
                         };
                         let span = match &remap {
-                            Some((_, removed)) => match shift(span, removed) {
+                            Some((_, removed)) => match shift(span, removed, &removed_before) {
                                 Some(span) => span,
                                 None => continue,
                             },
@@ -1115,6 +1118,8 @@ impl Plan {
         let sentences_before = tokens::spans_or(record, "sentences", tokens::fallback_sentences);
         let n_chars = chaff_record::offsets::char_len(&record.text);
         let is_cut: HashSet<u32> = cuts.iter().map(|c| c.paragraph).collect();
+        // A paragraph has a kept one before it when the first kept paragraph comes earlier.
+        let first_kept = (0..).find(|i| !is_cut.contains(i)).unwrap_or(u32::MAX) as usize;
         // Each cut takes its paragraph and the separator before it; a cut with no kept
         // paragraph before it takes the separator after it instead.
         let mut removed: Vec<(usize, usize, &Cut)> = Vec::new();
@@ -1123,7 +1128,7 @@ impl Plan {
             let Some(span) = paragraphs.get(k) else {
                 continue;
             };
-            let kept_before = (0..k).any(|i| !is_cut.contains(&(i as u32)));
+            let kept_before = first_kept < k;
             let range = if kept_before {
                 (paragraphs[k - 1].end, span.end)
             } else {
@@ -1167,10 +1172,11 @@ impl Plan {
         }
         new_text.push_str(&text[copied..]);
         record.text = new_text;
+        let removed_before = removed_before(&ranges);
         for spans in record.spans.values_mut() {
             *spans = spans
                 .iter()
-                .filter_map(|&span| shift(span, &ranges))
+                .filter_map(|&span| shift(span, &ranges, &removed_before))
                 .collect();
         }
         (sentences_before, ranges)
@@ -1183,18 +1189,30 @@ impl Plan {
 }
 
 /// A span moved left by the removed ranges before it, or `None` if a removal touches it.
-fn shift(span: Span, removed: &[(usize, usize)]) -> Option<Span> {
-    let mut delta = 0;
-    for &(start, end) in removed {
-        if end <= span.start {
-            delta += end - start;
-        } else if start >= span.end {
-            break;
-        } else {
-            return None;
-        }
+fn shift(span: Span, removed: &[(usize, usize)], removed_before: &[usize]) -> Option<Span> {
+    // The ranges are sorted and disjoint, so their ends are sorted too: those wholly before
+    // the span are a prefix, and the span survives unless the next one starts inside it.
+    let before = removed.partition_point(|&(_, end)| end <= span.start);
+    if removed
+        .get(before)
+        .is_some_and(|&(start, _)| start < span.end)
+    {
+        return None;
     }
+    let delta = removed_before[before];
     Some(Span::new(span.start - delta, span.end - delta))
+}
+
+/// For each `k`, the code points the first `k` removed ranges take together.
+fn removed_before(removed: &[(usize, usize)]) -> Vec<usize> {
+    let mut sums = Vec::with_capacity(removed.len() + 1);
+    let mut sum = 0;
+    sums.push(0);
+    for &(start, end) in removed {
+        sum += end - start;
+        sums.push(sum);
+    }
+    sums
 }
 
 /// For sentence entries sorted by hash, calls `found` with each pair of sentences of
@@ -1340,7 +1358,49 @@ fn for_each_overlap<E>(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// The definition `shift` answers by binary search: walk the removed ranges in order.
+    fn shift_by_walking(span: Span, removed: &[(usize, usize)]) -> Option<Span> {
+        let mut delta = 0;
+        for &(start, end) in removed {
+            if end <= span.start {
+                delta += end - start;
+            } else if start >= span.end {
+                break;
+            } else {
+                return None;
+            }
+        }
+        Some(Span::new(span.start - delta, span.end - delta))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Over sorted, disjoint removed ranges (empty ones too) and any span, `shift` equals
+        /// the walk.
+        #[test]
+        fn shifting_by_search_equals_walking(
+            steps in proptest::collection::vec((0usize..6, 0usize..6), 0..12),
+            start in 0usize..80,
+            len in 0usize..20,
+        ) {
+            let mut removed = Vec::new();
+            let mut at = 0;
+            for (gap, len) in steps {
+                removed.push((at + gap, at + gap + len));
+                at += gap + len;
+            }
+            let span = Span::new(start, start + len);
+            prop_assert_eq!(
+                shift(span, &removed, &removed_before(&removed)),
+                shift_by_walking(span, &removed)
+            );
+        }
+    }
 
     /// The counting sort of postings gives what a tuple sort gives.
     #[test]
