@@ -73,6 +73,16 @@ impl<'a> ByteCursor<'a> {
         }
         let bytes = self.text.as_bytes();
         while self.char < char {
+            // A run of ASCII moves a code point a byte, so it is crossed a block at a time.
+            if char - self.char >= ASCII_BLOCK
+                && bytes
+                    .get(self.byte..self.byte + ASCII_BLOCK)
+                    .is_some_and(<[u8]>::is_ascii)
+            {
+                self.byte += ASCII_BLOCK;
+                self.char += ASCII_BLOCK;
+                continue;
+            }
             if self.byte >= bytes.len() {
                 return None;
             }
@@ -82,6 +92,9 @@ impl<'a> ByteCursor<'a> {
         Some(self.byte)
     }
 }
+
+/// Bytes [`ByteCursor`] tests for ASCII at once.
+const ASCII_BLOCK: usize = 16;
 
 fn utf8_width(first_byte: u8) -> usize {
     match first_byte {
@@ -103,4 +116,41 @@ pub fn slice(text: &str, span: Span) -> Option<&str> {
     let start = cursor.byte_offset(span.start)?;
     let end = cursor.byte_offset(span.end)?;
     text.get(start..end)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The byte offset of code point `char` by the definition, `None` past the end.
+    fn by_definition(text: &str, char: usize) -> Option<usize> {
+        text.char_indices()
+            .map(|(byte, _)| byte)
+            .chain(std::iter::once(text.len()))
+            .nth(char)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Long ASCII runs, short ones and wide characters, offsets forwards and backwards:
+        /// the cursor gives what the definition gives, and the char cursor inverts it.
+        #[test]
+        fn the_byte_cursor_follows_the_definition(
+            text in "([a-z .]{0,40}[é日😀]{0,3}){0,6}",
+            offsets in proptest::collection::vec(0usize..260, 0..12),
+        ) {
+            let mut cursor = ByteCursor::new(&text);
+            let mut back = CharCursor::new(&text);
+            for char in offsets {
+                let byte = cursor.byte_offset(char);
+                prop_assert_eq!(byte, by_definition(&text, char));
+                if let Some(byte) = byte {
+                    prop_assert_eq!(back.char_offset(byte), char);
+                }
+            }
+        }
+    }
 }
