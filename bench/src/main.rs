@@ -28,7 +28,7 @@
 //!   corpus with planted near duplicates and their ground truth;
 //! - `chaff-bench planted --input FILE [--threads 1,2] [--pairs-out FILE]` times chaff's dedup
 //!   stage alone on it (segment runs first, untimed, as in the pipeline) and writes the pairs it
-//!   reported (each duplicate with the document it duplicates, as line numbers);
+//!   reported (each duplicate with the document it was verified against, as line numbers);
 //! - `chaff-bench score --input FILE --truth FILE --pairs NAME=FILE… [--docs-done NAME=N…]`
 //!   scores each tool's pairs (a tool that stopped early on the first N documents only).
 
@@ -239,8 +239,10 @@ fn planted_command(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Each duplicate with the document it duplicates (or its cluster's representative), as JSON
-/// lines `[a, b]` of 0-based positions.
+/// Each duplicate with the document it was verified against (`via`, for a member joined through
+/// another member; else the document it duplicates, or its cluster's representative), as JSON
+/// lines `[a, b]` of 0-based positions. `via` is in the same cluster, so the clusters the pairs
+/// form are the same either way.
 fn reported_pairs(verdicts: &[Record]) -> String {
     let index_of: std::collections::HashMap<&str, usize> = verdicts
         .iter()
@@ -251,8 +253,9 @@ fn reported_pairs(verdicts: &[Record]) -> String {
     {
         for (n, record) in verdicts.iter().enumerate() {
             let other = record.dedup.as_ref().and_then(|d| {
-                d.duplicate_of
+                d.via
                     .as_deref()
+                    .or(d.duplicate_of.as_deref())
                     .or(d.cluster.as_ref().map(|c| c.id.as_str()))
             });
             if let Some(&m) = other.and_then(|id| index_of.get(id))

@@ -106,6 +106,14 @@ pub struct Config {
     /// are never capped (their texts are identical). 0 is no cap; otherwise at least 2.
     /// Default 10000.
     pub max_cluster_docs: usize,
+    /// A member that does not reach the threshold against its cluster's representative still
+    /// joins the cluster when it is a verified candidate pair (at or above the threshold) with a
+    /// member that reached it directly: a near duplicate of a near duplicate of the kept
+    /// document, never further (so a chain cannot grow a cluster, and every member is within
+    /// Jaccard distance `2 × (1 − threshold)` of the kept document). Such a member names the
+    /// kept document as `duplicate_of` and the member it verified against as `via`, with the
+    /// similarity to `via`. false: the representative alone decides. Default true.
+    pub join_through_members: bool,
     /// Also keep each document's set of shingle hashes, and verify candidates by their exact
     /// Jaccard similarity on those sets instead of the MinHash estimate (the estimate is still
     /// written to the audit file). Costs 8 bytes per distinct shingle in the index. Default
@@ -161,6 +169,7 @@ impl Default for Config {
             keep: KeepPolicy::Earliest,
             max_bucket_pairs: 64,
             max_cluster_docs: 10_000,
+            join_through_members: true,
             exact_jaccard: false,
             paragraphs: true,
             min_paragraph_chars: 100,

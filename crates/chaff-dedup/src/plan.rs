@@ -21,9 +21,11 @@ enum Verdict {
     Unique,
     /// The kept member of a cluster of `size` documents.
     Representative { size: u32 },
-    /// A copy of `of`, the kept member of a cluster of `size` rooted at `cluster`.
+    /// A copy of `of`, the kept member of a cluster of `size` rooted at `cluster`, verified
+    /// against `via` (`of` itself, or a member that verified against `of`) at `similarity`.
     Duplicate {
         of: u32,
+        via: u32,
         method: DedupMethod,
         similarity: f32,
         cluster: u32,
@@ -57,8 +59,12 @@ pub struct ClusterMember {
     pub id: String,
     /// How it was found.
     pub method: DedupMethod,
-    /// Its similarity to the representative.
+    /// Its similarity to the representative, or to `via` when set.
     pub similarity: f64,
+    /// The member it joined the cluster through, when it did not verify against the
+    /// representative itself (`Config::join_through_members`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 /// A cluster of duplicates, as the report lists it.
@@ -108,6 +114,10 @@ pub struct Summary {
     /// Clusters that union-find formed but whose members did not all verify against the
     /// representative, and which were therefore split.
     pub n_split_clusters: u64,
+    /// Members that did not verify against their representative but joined its cluster
+    /// through a verified pair with a member that did (`Config::join_through_members`).
+    #[serde(default)]
+    pub n_linked_members: u64,
     /// Near-duplicate clusters that reached `max_cluster_docs` (each such cluster counted once
     /// per time its representative filled it).
     pub n_capped_clusters: u64,
@@ -599,6 +609,7 @@ pub(crate) fn build<S: Store>(
         for (pos, first) in store.exact_copies(empty_hash)? {
             verdicts[pos as usize] = Verdict::Duplicate {
                 of: first,
+                via: first,
                 method: DedupMethod::Exact,
                 similarity: 1.0,
                 cluster: first,
@@ -611,6 +622,8 @@ pub(crate) fn build<S: Store>(
     // an exact copy and has a signature (the store's bands hold only those).
     let mut candidates = Vec::new();
     let mut union_find = UnionFind::new(n);
+    // The verified pairs `(a, b, similarity)`, for joining a cluster through a member.
+    let mut edges: Vec<(u32, u32, f32)> = Vec::new();
     if config.near && config.bands > 0 && config.rows > 0 {
         let mut compared: HashSet<(u32, u32)> = HashSet::default();
         let mut group: Vec<u32> = Vec::new();
@@ -650,6 +663,9 @@ pub(crate) fn build<S: Store>(
                         if accepted {
                             union_find.union(a, b);
                             summary.n_verified_pairs += 1;
+                            if config.join_through_members {
+                                edges.push((a, b, similarity as f32));
+                            }
                         } else {
                             summary.n_rejected_pairs += 1;
                         }
@@ -674,7 +690,9 @@ pub(crate) fn build<S: Store>(
     // split-off members are grouped again around a representative of their own, for at most
     // `MAX_SPLIT_ROUNDS` rounds (each round compares every remaining member once, so a giant
     // cluster costs at most that many passes over its members); any still left are kept alone.
-    // Only documents in a set of two or more are listed, so this holds the joined documents,
+    // With `join_through_members`, a member that misses the representative but is a verified
+    // pair with a member that reached it joins too (one step, never a chain), naming that
+    // member as `via`. Only documents in a set of two or more are listed, so this holds the joined documents,
     // not the corpus.
     let mut groups: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     for pos in 0..n as u32 {
@@ -682,6 +700,25 @@ pub(crate) fn build<S: Store>(
             groups.entry(union_find.find(pos)).or_default().push(pos);
         }
     }
+    // Each document's verified pairs, sorted by document then neighbour.
+    let mut adjacency: Vec<(u32, u32, f32)> = Vec::with_capacity(edges.len() * 2);
+    for &(a, b, similarity) in &edges {
+        adjacency.push((a, b, similarity));
+        adjacency.push((b, a, similarity));
+    }
+    drop(edges);
+    adjacency.sort_unstable_by_key(|&(pos, other, _)| (pos, other));
+    let neighbours = |pos: u32| {
+        let start = adjacency.partition_point(|edge| edge.0 < pos);
+        let end = start + adjacency[start..].partition_point(|edge| edge.0 == pos);
+        &adjacency[start..end]
+    };
+    // Room for members beside the representative (`max_cluster_docs` counts it).
+    let room = if config.max_cluster_docs >= 2 {
+        config.max_cluster_docs - 1
+    } else {
+        usize::MAX
+    };
     for members in groups.values().filter(|m| m.len() > 1) {
         let mut remaining: Vec<u32> = members.clone();
         let mut split_rounds = 0;
@@ -703,15 +740,51 @@ pub(crate) fn build<S: Store>(
                     best
                 }
             };
+            // Members verified against the representative: `(position, similarity, via)`.
             let mut verified = Vec::new();
             let mut rest = Vec::new();
             for &pos in remaining.iter().filter(|&&p| p != representative) {
                 let (estimate, exact) = store.similarity(pos, representative)?;
                 let similarity = exact.unwrap_or(estimate);
                 if similarity >= config.threshold {
-                    verified.push((pos, similarity));
+                    verified.push((pos, similarity, representative));
                 } else {
                     rest.push(pos);
+                }
+            }
+            // The cap: verified members past it (in input order) go back to be grouped
+            // around a representative of their own. Such a pass does not count against the
+            // split rounds; each one settles at least two documents, so the loop ends.
+            let mut overflow = if verified.len() > room {
+                verified.split_off(room)
+            } else {
+                Vec::new()
+            };
+            // One step further: a member left out that is a verified pair with a member that
+            // verified against the representative joins through it (the most similar such
+            // member; ties to the earliest), within the room the cap leaves.
+            let mut linked = Vec::new();
+            if config.join_through_members && !verified.is_empty() && !rest.is_empty() {
+                let direct: HashSet<u32> = verified.iter().map(|&(pos, ..)| pos).collect();
+                let mut left = Vec::with_capacity(rest.len());
+                for &pos in &rest {
+                    let mut best: Option<(u32, f32)> = None;
+                    for &(_, other, similarity) in neighbours(pos) {
+                        if direct.contains(&other) && best.is_none_or(|(_, s)| similarity > s) {
+                            best = Some((other, similarity));
+                        }
+                    }
+                    match best {
+                        Some((via, similarity)) => {
+                            linked.push((pos, f64::from(similarity), via));
+                        }
+                        None => left.push(pos),
+                    }
+                }
+                rest = left;
+                let room_left = room - verified.len();
+                if linked.len() > room_left {
+                    overflow.extend(linked.split_off(room_left));
                 }
             }
             if first_pass {
@@ -721,27 +794,25 @@ pub(crate) fn build<S: Store>(
                 }
                 first_pass = false;
             }
-            // The cap: verified members past it (in input order) go back to be grouped
-            // around a representative of their own. Such a pass does not count against the
-            // split rounds; each one settles at least two documents, so the loop ends.
-            if config.max_cluster_docs >= 2 && verified.len() >= config.max_cluster_docs {
-                let overflow = verified.split_off(config.max_cluster_docs - 1);
+            summary.n_linked_members += linked.len() as u64;
+            if overflow.is_empty() {
+                split_rounds += 1;
+            } else {
                 summary.n_capped_clusters += 1;
                 summary.n_cap_regrouped += overflow.len() as u64;
-                rest.extend(overflow.iter().map(|&(pos, _)| pos));
+                rest.extend(overflow.iter().map(|&(pos, ..)| pos));
                 rest.sort_unstable();
-            } else {
-                split_rounds += 1;
             }
             remaining = rest;
             if verified.is_empty() {
                 continue;
             }
-            let size = verified.len() as u32 + 1;
+            let size = (verified.len() + linked.len()) as u32 + 1;
             verdicts[representative as usize] = Verdict::Representative { size };
-            for (pos, similarity) in verified {
+            for (pos, similarity, via) in verified.into_iter().chain(linked) {
                 verdicts[pos as usize] = Verdict::Duplicate {
                     of: representative,
+                    via,
                     method: DedupMethod::Minhash,
                     similarity: similarity as f32,
                     cluster: representative,
@@ -940,6 +1011,7 @@ pub(crate) fn build<S: Store>(
     for (pos, verdict) in verdicts.iter().enumerate() {
         if let Verdict::Duplicate {
             of,
+            via,
             method,
             similarity,
             cluster,
@@ -950,11 +1022,11 @@ pub(crate) fn build<S: Store>(
                 DedupMethod::Exact => summary.n_exact_duplicates += 1,
                 _ => summary.n_near_duplicates += 1,
             }
-            let _ = of;
             listed.entry(cluster).or_default().push(ClusterMember {
                 id: ids[pos].clone(),
                 method,
                 similarity: round(f64::from(similarity)),
+                via: (via != of).then(|| ids[via as usize].clone()),
             });
         }
     }
@@ -1010,6 +1082,7 @@ impl Plan {
         match self.verdicts[pos] {
             Verdict::Duplicate {
                 of,
+                via,
                 method,
                 similarity,
                 cluster,
@@ -1017,20 +1090,24 @@ impl Plan {
             } => {
                 let similarity = round(f64::from(similarity));
                 let of_id = self.ids[of as usize].clone();
+                let via_id = (via != of).then(|| self.ids[via as usize].clone());
                 let how = match method {
                     DedupMethod::Exact => "exact copy",
                     _ => "near duplicate",
                 };
-                record.drop_with(
-                    "dedup",
-                    "duplicate",
-                    Some(format!("{how} of {of_id} (similarity {similarity:.3})")),
-                );
+                let reason = match &via_id {
+                    Some(via_id) => format!(
+                        "{how} of {via_id} (similarity {similarity:.3}), itself a {how} of {of_id}"
+                    ),
+                    None => format!("{how} of {of_id} (similarity {similarity:.3})"),
+                };
+                record.drop_with("dedup", "duplicate", Some(reason));
                 record.dedup = Some(Dedup {
                     status: DedupStatus::Duplicate,
                     duplicate_of: Some(of_id),
                     method: Some(method),
                     similarity: Some(similarity),
+                    via: via_id,
                     cluster: Some(Cluster {
                         id: self.ids[cluster as usize].clone(),
                         size: u64::from(size),
@@ -1052,6 +1129,7 @@ impl Plan {
                     duplicate_of: None,
                     method: None,
                     similarity: None,
+                    via: None,
                     cluster,
                     shared_sentences: Vec::new(),
                 };

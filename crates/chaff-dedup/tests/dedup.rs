@@ -47,6 +47,9 @@ fn render(records: &[Record]) -> String {
             )
             .unwrap();
         }
+        if let Some(via) = &dedup.via {
+            write!(out, " via {via}").unwrap();
+        }
         if let Some(cluster) = &dedup.cluster {
             write!(out, " (cluster {} of {})", cluster.id, cluster.size).unwrap();
         }
@@ -236,6 +239,157 @@ fn clusters_stop_at_the_size_cap() {
         .validate()
         .is_err()
     );
+}
+
+/// A text of `n` made-up words with `changes` words replaced, each change at its own place
+/// five words or more from any other, so that each removes exactly five shingles: two texts
+/// `k` changes apart have an exact shingle Jaccard of `(n − 4 − 5k) / (n − 4 + 5k)`.
+fn changed_text(n: usize, changes: std::ops::Range<usize>) -> String {
+    let mut words: Vec<String> = (0..n).map(made_up_word).collect();
+    for change in changes {
+        words[5 + change * 5] = made_up_word(100_000 + change);
+    }
+    words.join(" ")
+}
+
+/// A near duplicate of a near duplicate of the kept document, not similar enough to the kept
+/// document itself: the representative check alone splits it off; joining through the member
+/// it verified against keeps it in the cluster, naming that member. One step only: what is
+/// similar only to such a member is not joined.
+#[test]
+fn a_member_joins_through_the_member_it_verified_against() {
+    // 1,000 words, 996 shingles: 13 changes apart is 0.877, 26 apart 0.769, 39 apart 0.673.
+    let records = vec![
+        record("r", &changed_text(1000, 0..0)),
+        record("s", &changed_text(1000, 0..13)),
+        record("c", &changed_text(1000, 0..26)),
+        record("d", &changed_text(1000, 0..39)),
+    ];
+    let config = Config {
+        shared_sentences: false,
+        paragraphs: false,
+        exact_jaccard: true,
+        ..Config::default()
+    };
+    let (joined, summary) = dedup_all(&config, records.clone());
+    insta::assert_snapshot!(render(&joined), @r"
+    r: Kept (cluster r of 3)
+    s: Duplicate of r by Minhash at 0.8775 (cluster r of 3) dropped: duplicate
+    c: Duplicate of r by Minhash at 0.8775 via s (cluster r of 3) dropped: duplicate
+    d: Kept
+    ");
+    assert_eq!(summary.n_linked_members, 1);
+    assert_eq!(summary.n_split_members, 1);
+    assert_eq!(summary.clusters[0].members[1].via.as_deref(), Some("s"));
+    let reason = &joined[2].dropped.as_ref().unwrap().detail;
+    assert_eq!(
+        reason.as_deref(),
+        Some("near duplicate of s (similarity 0.877), itself a near duplicate of r")
+    );
+    // The representative alone: c is split off and grouped again with d, its own near
+    // duplicate.
+    let (alone, summary) = dedup_all(
+        &Config {
+            join_through_members: false,
+            ..config.clone()
+        },
+        records.clone(),
+    );
+    insta::assert_snapshot!(render(&alone), @r"
+    r: Kept (cluster r of 2)
+    s: Duplicate of r by Minhash at 0.8775 (cluster r of 2) dropped: duplicate
+    c: Kept (cluster c of 2)
+    d: Duplicate of c by Minhash at 0.8775 (cluster c of 2) dropped: duplicate
+    ");
+    assert_eq!(summary.n_linked_members, 0);
+    // The estimate decides the same way here, and every thread count gives the same plan.
+    let estimate = Config {
+        exact_jaccard: false,
+        ..config
+    };
+    let at = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| render(&dedup_all(&estimate, records.clone()).0))
+    };
+    let one = at(1);
+    assert!(one.contains("c: Duplicate of r by Minhash at") && one.contains("via s"));
+    assert_eq!(one, at(3));
+}
+
+/// Joining through members cannot get past the cluster cap: a hub, spokes that verify against
+/// it and, for each spoke, an outer document that verifies only against its spoke. Without a
+/// cap they are one cluster (every outer through its spoke); with a cap of ten (the hub and its
+/// seven spokes leave room for two outers), no cluster is larger and every joined member names
+/// a member of its own cluster.
+#[test]
+fn joining_through_members_stays_under_the_cap() {
+    // Spoke i changes 13 words of the hub's (0.877); its outer 13 more (0.877 to the spoke,
+    // 0.769 to the hub, further from everything else).
+    let n_spokes = 7;
+    let mut records = vec![record("hub", &changed_text(1000, 0..0))];
+    for i in 0..n_spokes {
+        records.push(record(
+            &format!("spoke{i}"),
+            &changed_text(1000, i * 26..i * 26 + 13),
+        ));
+    }
+    for i in 0..n_spokes {
+        records.push(record(
+            &format!("outer{i}"),
+            &changed_text(1000, i * 26..i * 26 + 26),
+        ));
+    }
+    let config = Config {
+        shared_sentences: false,
+        paragraphs: false,
+        exact_jaccard: true,
+        max_cluster_docs: 0,
+        ..Config::default()
+    };
+    let (uncapped, summary) = dedup_all(&config, records.clone());
+    assert_eq!(summary.largest_cluster, 1 + 2 * n_spokes as u64);
+    assert_eq!(summary.n_linked_members, n_spokes as u64);
+    for r in &uncapped[1 + n_spokes..] {
+        let dedup = r.dedup.as_ref().unwrap();
+        assert_eq!(dedup.duplicate_of.as_deref(), Some("hub"));
+        assert_eq!(dedup.via.as_deref(), Some(&*r.id.replace("outer", "spoke")));
+    }
+    let (capped, summary) = dedup_all(
+        &Config {
+            max_cluster_docs: 10,
+            ..config
+        },
+        records,
+    );
+    assert_eq!(summary.largest_cluster, 10);
+    assert_eq!((summary.n_capped_clusters, summary.n_cap_regrouped), (1, 5));
+    assert!(summary.n_linked_members > 0);
+    let verdict = |id: &str| {
+        capped
+            .iter()
+            .find(|r| r.id == id)
+            .and_then(|r| r.dedup.clone())
+            .unwrap()
+    };
+    for r in &capped {
+        let dedup = r.dedup.as_ref().unwrap();
+        if let Some(cluster) = &dedup.cluster {
+            assert!(cluster.size <= 10, "{dedup:?}");
+        }
+        let Some(of) = &dedup.duplicate_of else {
+            continue;
+        };
+        assert!(dedup.similarity.unwrap() >= 0.8, "{dedup:?}");
+        // The kept document is kept; `via` is a member of the same cluster.
+        assert!(verdict(of).duplicate_of.is_none(), "{dedup:?}");
+        if let Some(via) = &dedup.via {
+            assert_eq!(verdict(via).duplicate_of.as_ref(), Some(of), "{dedup:?}");
+            assert_eq!(verdict(via).via, None, "{dedup:?}");
+        }
+    }
 }
 
 #[test]

@@ -178,9 +178,15 @@ pub struct Dedup {
     /// How the duplicate was found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<DedupMethod>,
-    /// Similarity to `duplicate_of` (1.0 for exact copies), by `method`'s measure.
+    /// Similarity to `duplicate_of` (1.0 for exact copies), by `method`'s measure; to `via`
+    /// when `via` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub similarity: Option<f64>,
+    /// For a near duplicate that joined its cluster through another member rather than the kept
+    /// document: that member (itself a duplicate of `duplicate_of`), against which the pair was
+    /// verified and `similarity` measured. Unset when `similarity` is to `duplicate_of`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
     /// The near-duplicate cluster the document belongs to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<Cluster>,

@@ -107,7 +107,9 @@ impl Pairing {
         let Some(of) = dedup.duplicate_of.as_ref() else {
             return;
         };
-        if !record.is_dropped() {
+        // A member that joined its cluster through another member (`via`) was not verified
+        // against the representative, and its similarity is to that member: not shown here.
+        if !record.is_dropped() || dedup.via.is_some() {
             return;
         }
         let held = || Held {

@@ -51,6 +51,7 @@ fn sample() -> (Vec<Record>, RunFigures) {
         duplicate_of: None,
         method: None,
         similarity: None,
+        via: None,
         cluster: Some(chaff_record::Cluster {
             id: "a".into(),
             size: 2,
@@ -66,6 +67,7 @@ fn sample() -> (Vec<Record>, RunFigures) {
         duplicate_of: Some("a".into()),
         method: Some(chaff_record::DedupMethod::Minhash),
         similarity: Some(0.875),
+        via: None,
         cluster: None,
         shared_sentences: Vec::new(),
     });
@@ -145,6 +147,7 @@ fn representative(id: &str, text: &str, size: u64) -> Record {
         duplicate_of: None,
         method: None,
         similarity: None,
+        via: None,
         cluster: Some(chaff_record::Cluster {
             id: id.into(),
             size,
@@ -163,6 +166,7 @@ fn duplicate(id: &str, text: &str, of: &str) -> Record {
         duplicate_of: Some(of.into()),
         method: Some(chaff_record::DedupMethod::Minhash),
         similarity: Some(0.9),
+        via: None,
         cluster: None,
         shared_sentences: Vec::new(),
     });
@@ -237,6 +241,7 @@ fn a_million_documents_make_a_bounded_report() {
                     duplicate_of: None,
                     method: None,
                     similarity: None,
+                    via: None,
                     cluster: None,
                     shared_sentences: vec![chaff_record::SharedSentence {
                         span: Span::new(0, 24),
