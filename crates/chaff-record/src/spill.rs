@@ -371,6 +371,7 @@ mod tests {
         record.dedup = Some(Dedup {
             status: DedupStatus::Duplicate,
             duplicate_of: Some("doc-0".into()),
+            via: Some("doc-2".into()),
             method: Some(DedupMethod::Minhash),
             similarity: Some(0.8125),
             cluster: Some(Cluster {
