@@ -49,6 +49,10 @@ fn read_list(text: &str) -> Vec<String> {
 /// scanned once for every list: [`Phrases::lists_in`] says which lists have a phrase in it.
 struct Phrases {
     automaton: aho_corasick::AhoCorasick,
+    /// Finds whether any phrase occurs, with SIMD (Teddy): most lines hold none, and one
+    /// search over the whole lower-cased text finds the few lines the automaton must read.
+    /// `None` where Teddy is not available (the automaton then reads every line).
+    any: Option<aho_corasick::packed::Searcher>,
     /// The list (a bit of [`PhraseList`]) of each pattern.
     list_of: Vec<u8>,
 }
@@ -78,20 +82,57 @@ impl Phrases {
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&patterns)
             .unwrap_or_else(|err| panic!("built-in phrase lists: {err}"));
-        Phrases { automaton, list_of }
+        // Past 64 patterns Teddy is off by default (more false candidates to verify); here a
+        // candidate costs one line's automaton search, far less than searching every line.
+        let any = aho_corasick::packed::Config::new()
+            .heuristic_pattern_limits(false)
+            .builder()
+            .extend(&patterns)
+            .build();
+        Phrases {
+            automaton,
+            any,
+            list_of,
+        }
     }
 
     /// The lists with a phrase in the (lower-cased) text, as a mask of [`PhraseList`] bits.
     fn lists_in(&self, lower: &str) -> u8 {
-        // Most lines hold no phrase: the search with a prefilter says so fast.
-        if !self.automaton.is_match(lower) {
-            return 0;
-        }
         let mut mask = 0u8;
         for found in self.automaton.find_overlapping_iter(lower) {
             mask |= self.list_of[found.pattern().as_usize()];
         }
         mask
+    }
+
+    /// Sets the `phrases` mask of every line; `lower_text` holds the lines' `lower` texts, in
+    /// order, each followed by a line break (no phrase holds one, so none spans two lines).
+    fn mark(&self, lower_text: &str, lines: &mut [Line<'_>]) {
+        let Some(any) = &self.any else {
+            for line in lines.iter_mut() {
+                line.phrases = self.lists_in(line.lower);
+            }
+            return;
+        };
+        let mut next_line = 0;
+        let mut at = 0;
+        while let Some(found) =
+            any.find_in(lower_text, aho_corasick::Span::from(at..lower_text.len()))
+        {
+            // The line holding the candidate: lines are in order, so the walk goes forward.
+            while next_line < lines.len() && lines[next_line].lower_end < found.start() {
+                next_line += 1;
+            }
+            let Some(line) = lines.get_mut(next_line) else {
+                return;
+            };
+            line.phrases = self.lists_in(line.lower);
+            at = line.lower_end + 1;
+            next_line += 1;
+            if at >= lower_text.len() {
+                return;
+            }
+        }
     }
 }
 
@@ -161,7 +202,10 @@ struct Line<'a> {
     start: usize,
     end: usize,
     text: &'a str,
-    lower: String,
+    /// The trimmed text lower-cased (a slice of the document's one lower-cased copy).
+    lower: &'a str,
+    /// Where `lower` ends in that copy.
+    lower_end: usize,
     n_words: usize,
     /// The phrase lists with a phrase in the line (bits of [`PhraseList`]).
     phrases: u8,
@@ -179,37 +223,62 @@ impl Line<'_> {
     }
 }
 
-fn split_lines(text: &str) -> Vec<Line<'_>> {
-    let phrases = &lists().phrases;
-    let mut lines = Vec::new();
+/// The lines of `text`; their lower-cased copies go, each followed by a line break, into
+/// `lower_text` (one buffer for the document rather than one string a line).
+fn split_lines<'a>(text: &'a str, lower_text: &'a mut String) -> Vec<Line<'a>> {
+    lower_text.clear();
+    lower_text.reserve(text.len() + 1);
+    // Each line's place in `text`, trimmed text, place in `lower_text` and word count.
+    let mut spans: Vec<(usize, usize, &'a str, usize, usize, usize)> = Vec::new();
     let mut at = 0;
     for raw in text.split('\n') {
         let trimmed = raw.trim();
+        let lower_start = lower_text.len();
         // ASCII lines (most) lower-case and count words byte by byte (the same results).
-        let (lower, n_words) = if trimmed.is_ascii() {
-            let bytes = trimmed.as_bytes();
+        let n_words = if trimmed.is_ascii() {
+            lower_text.push_str(trimmed);
+            lower_text[lower_start..].make_ascii_lowercase();
             // `char::is_whitespace` in ASCII: tab to carriage return and the space.
-            let space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
-            let starts = bytes
-                .iter()
-                .enumerate()
-                .filter(|&(i, &b)| !space(b) && (i == 0 || space(bytes[i - 1])))
-                .count();
-            (trimmed.to_ascii_lowercase(), starts)
+            let mut n_words = 0;
+            let mut in_word = false;
+            for &b in trimmed.as_bytes() {
+                let space = matches!(b, b'\t'..=b'\r' | b' ');
+                n_words += usize::from(!space && !in_word);
+                in_word = !space;
+            }
+            n_words
         } else {
-            (trimmed.to_lowercase(), trimmed.split_whitespace().count())
+            lower_text.push_str(&trimmed.to_lowercase());
+            trimmed.split_whitespace().count()
         };
-        lines.push(Line {
-            start: at,
-            end: at + raw.len(),
-            text: trimmed,
-            phrases: phrases.lists_in(&lower),
-            link_share: 0.0,
-            lower,
+        spans.push((
+            at,
+            at + raw.len(),
+            trimmed,
+            lower_start,
+            lower_text.len(),
             n_words,
-        });
+        ));
+        lower_text.push('\n');
         at += raw.len() + 1;
     }
+    let lower_text: &'a str = lower_text;
+    let mut lines: Vec<Line<'a>> = spans
+        .into_iter()
+        .map(
+            |(start, end, trimmed, lower_start, lower_end, n_words)| Line {
+                start,
+                end,
+                text: trimmed,
+                lower: &lower_text[lower_start..lower_end],
+                lower_end,
+                n_words,
+                phrases: 0,
+                link_share: 0.0,
+            },
+        )
+        .collect();
+    lists().phrases.mark(lower_text, &mut lines);
     lines
 }
 
@@ -249,6 +318,14 @@ fn ends_sentence(text: &str) -> bool {
         .is_some_and(|c| matches!(c, '.' | '!' | '?' | '…' | '。'))
 }
 
+/// Whether the text holds a character that separates menu items: `|`, `•`, `»`, `›`, `·`, `>`.
+fn has_separator(text: &str) -> bool {
+    // The bytes that can start one of them (the others start with 0xC2 or 0xE2), tested
+    // before the characters themselves.
+    text.bytes().any(|b| matches!(b, b'|' | b'>' | 0xC2 | 0xE2))
+        && text.contains(['|', '•', '»', '›', '·', '>'])
+}
+
 fn has_appeal_word(line: &Line<'_>) -> bool {
     line.has(PhraseList::Appeal)
 }
@@ -259,13 +336,26 @@ fn addresses_reader(lower: &str) -> bool {
         .any(|w| matches!(w, "you" | "your" | "you're" | "we" | "us" | "our"))
 }
 
+/// Which of the line rules are on.
+struct LineRules {
+    button_label: bool,
+    share_prompt: bool,
+    cookie_notice: bool,
+    policy_line: bool,
+    image_credit: bool,
+    byline_timestamp: bool,
+    appeal_line: bool,
+    navigation: bool,
+}
+
 /// The rules, in the order they claim lines; `enabled` says which may run.
 pub(crate) fn boilerplate(
     text: &str,
     links: Option<&[(usize, usize)]>,
     enabled: &dyn Fn(&str) -> bool,
 ) -> Vec<Replacement> {
-    let mut lines = split_lines(text);
+    let mut lower_text = String::new();
+    let mut lines = split_lines(text, &mut lower_text);
     if let Some(links) = links {
         weigh_links(&mut lines, links);
     }
@@ -318,31 +408,41 @@ pub(crate) fn boilerplate(
     static SEPARATORS: OnceLock<Regex> = OnceLock::new();
     let separators = regex(&SEPARATORS, r"\s[|•»›·>]\s");
 
+    // Asked once, not once a line.
+    let line_rules = LineRules {
+        button_label: enabled("button_label"),
+        share_prompt: enabled("share_prompt"),
+        cookie_notice: enabled("cookie_notice"),
+        policy_line: enabled("policy_line"),
+        image_credit: enabled("image_credit"),
+        byline_timestamp: enabled("byline_timestamp"),
+        appeal_line: enabled("appeal_line"),
+        navigation: enabled("navigation"),
+    };
     for i in 0..n {
         let line = &lines[i];
         if line.is_blank() || claimed[i].is_some() {
             continue;
         }
-        let lower = line.lower.as_str();
-        let bare_line = bare(lower);
+        let lower = line.lower;
         let short = line.n_words <= 12;
         let at = position_of[i];
         let near_end = at + 3 >= n_non_blank;
         let near_start = at < 3;
-        let rule: Option<&'static str> = if enabled("button_label")
+        let rule: Option<&'static str> = if line_rules.button_label
             && line.n_words <= lists.button_label_words
-            && lists.button_labels.contains(bare_line)
+            && lists.button_labels.contains(bare(lower))
         {
             Some("button_label")
-        } else if enabled("share_prompt") && short && line.has(PhraseList::Share) {
+        } else if line_rules.share_prompt && short && line.has(PhraseList::Share) {
             Some("share_prompt")
-        } else if enabled("cookie_notice")
-            && lower.contains("cookie")
+        } else if line_rules.cookie_notice
             && line.n_words <= 60
             && line.has(PhraseList::Cookie)
+            && lower.contains("cookie")
         {
             Some("cookie_notice")
-        } else if enabled("policy_line")
+        } else if line_rules.policy_line
             && (line.n_words <= 200
                 && line.has(PhraseList::Policy)
                 && (line.n_words <= 12
@@ -351,7 +451,7 @@ pub(crate) fn boilerplate(
                 || (line.n_words <= 20 && (lower.contains('©') || lower.starts_with("copyright"))))
         {
             Some("policy_line")
-        } else if enabled("image_credit")
+        } else if line_rules.image_credit
             && line.n_words <= 20
             // Every branch of the pattern needs one of these (a cheap test before the regex).
             && lists.credit_words.is_match(lower)
@@ -359,7 +459,7 @@ pub(crate) fn boilerplate(
             && !ends_sentence_plainly(line.text)
         {
             Some("image_credit")
-        } else if enabled("byline_timestamp")
+        } else if line_rules.byline_timestamp
             && line.n_words <= 12
             && (line.text.bytes().any(|b| b.is_ascii_digit()) && timestamp.is_match(line.text)
                 || (lower.starts_with("by ") && byline.is_match(line.text))
@@ -376,7 +476,7 @@ pub(crate) fn boilerplate(
                     )))
         {
             Some("byline_timestamp")
-        } else if enabled("appeal_line")
+        } else if line_rules.appeal_line
             && line.n_words <= 40
             && has_appeal_word(line)
             && addresses_reader(lower)
@@ -392,9 +492,9 @@ pub(crate) fn boilerplate(
             .any(|w| lower.contains(w))
         {
             Some("appeal_line")
-        } else if enabled("navigation")
+        } else if line_rules.navigation
             && line.n_words <= 25
-            && line.text.contains(['|', '•', '»', '›', '·', '>'])
+            && has_separator(line.text)
             && separators.find_iter(line.text).count() >= 3
             && !ends_sentence(line.text)
         {
@@ -447,7 +547,10 @@ pub(crate) fn boilerplate(
     // (a heading listed in a removed table of contents is not a repeat of the body's heading).
     if enabled("repeated_line") {
         let mut seen_lines: std::collections::HashSet<&str, xxhash_rust::xxh3::Xxh3Builder> =
-            std::collections::HashSet::with_hasher(xxhash_rust::xxh3::Xxh3Builder::new());
+            std::collections::HashSet::with_capacity_and_hasher(
+                n_non_blank,
+                xxhash_rust::xxh3::Xxh3Builder::new(),
+            );
         for i in 0..n {
             let line = &lines[i];
             // Fewer than 20 bytes is fewer than 20 characters; count only when it may matter.
@@ -657,9 +760,8 @@ fn related_links(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
     let lists = lists();
     let mut i = 0;
     while i < lines.len() {
-        let lower = &lines[i].lower;
-        let heading = bare(lower);
-        let is_heading = lines[i].n_words <= 5 && lists.related_headings.contains(heading);
+        let lower = lines[i].lower;
+        let is_heading = lines[i].n_words <= 5 && lists.related_headings.contains(bare(lower));
         let inline = lines[i].n_words <= 25
             && memchr::memchr(b':', lower.as_bytes()).is_some()
             && lists.related_headings.iter().any(|h| {
