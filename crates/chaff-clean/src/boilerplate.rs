@@ -371,7 +371,7 @@ pub(crate) fn boilerplate(
 
     // Block rules first: they claim runs of lines.
     if enabled("social_embed") {
-        social_embeds(&lines, &mut claimed);
+        social_embeds(text, &lines, &mut claimed);
     }
     if enabled("donation_appeal") {
         donation_appeal(&lines, &non_blank, &mut claimed);
@@ -640,7 +640,8 @@ fn neighbour_is(
 
 /// An embedded post: the attribution line (`— Name (@handle) Month D, YYYY`) and the post's
 /// text before it, up to the line holding its link; and any line that is only short links.
-fn social_embeds(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
+/// `lines` are the lines of `text`.
+fn social_embeds(text: &str, lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
     static ATTRIBUTION: OnceLock<Regex> = OnceLock::new();
     let attribution = regex(
         &ATTRIBUTION,
@@ -664,11 +665,19 @@ fn social_embeds(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
             .any(|t| text.contains(t))
             && link.is_match(text)
     };
+    // Most documents hold neither a post's link nor an attribution: one look at the whole
+    // text says so.
+    let any_link = has_link(text);
+    let any_attribution = text.contains("(@");
     for i in 0..lines.len() {
-        if has_link(lines[i].text) && link.replace_all(lines[i].text, "").trim().is_empty() {
+        if any_link
+            && has_link(lines[i].text)
+            && link.replace_all(lines[i].text, "").trim().is_empty()
+        {
             claimed[i] = Some("social_embed");
         }
-        if !lines[i].text.contains("(@") || !attribution.is_match(lines[i].text) {
+        if !any_attribution || !lines[i].text.contains("(@") || !attribution.is_match(lines[i].text)
+        {
             continue;
         }
         claimed[i] = Some("social_embed");

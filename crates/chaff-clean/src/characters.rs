@@ -27,10 +27,22 @@ pub(crate) fn html_comments(text: &str) -> Vec<Replacement> {
         .find_iter(text)
         .map(|m| Replacement::remove(m.start(), m.end(), "html_comment"))
         .collect();
-    for m in regex(&BROKEN, r"(?m)^[ \t]*(!--[^\n]*|[^\n<]{0,200}-->)[ \t]*$").find_iter(text) {
-        if !out.iter().any(|r| r.start < m.end() && m.start() < r.end) {
-            out.push(Replacement::remove(m.start(), m.end(), "html_comment"));
+    // A broken comment is a whole line (nothing in the pattern crosses a line break), so only
+    // the lines that hold `--` are tried, each on its own.
+    let broken = regex(&BROKEN, r"^[ \t]*(!--[^\n]*|[^\n<]{0,200}-->)[ \t]*$");
+    let bytes = text.as_bytes();
+    let dashes = memchr::memmem::Finder::new("--");
+    let mut at = 0;
+    while let Some(found) = dashes.find(&bytes[at..]) {
+        let hit = at + found;
+        let line_start = memchr::memrchr(b'\n', &bytes[..hit]).map_or(0, |i| i + 1);
+        let line_end = memchr::memchr(b'\n', &bytes[hit..]).map_or(text.len(), |i| hit + i);
+        if broken.is_match(&text[line_start..line_end])
+            && !out.iter().any(|r| r.start < line_end && line_start < r.end)
+        {
+            out.push(Replacement::remove(line_start, line_end, "html_comment"));
         }
+        at = line_end;
     }
     out
 }
@@ -216,15 +228,26 @@ pub(crate) fn html_tags(text: &str) -> Vec<Replacement> {
         "nav",
         "main",
     ];
-    regex(&TAG, r#"</?([A-Za-z][A-Za-z0-9:-]*)(\s+[A-Za-z_:][-A-Za-z0-9_:.]*(\s*=\s*("[^"]*"|'[^']*'|[^\s"'<>=]+))?)*\s*/?>"#)
-        .captures_iter(text)
-        .filter_map(|caps| {
-            let whole = caps.get(0)?;
-            let name = caps.get(1)?.as_str().to_ascii_lowercase();
-            if !HTML_ELEMENTS.contains(&name.as_str()) && !name.contains('-') && !name.contains(':') {
+    regex(&TAG, r#"</?[A-Za-z][A-Za-z0-9:-]*(\s+[A-Za-z_:][-A-Za-z0-9_:.]*(\s*=\s*("[^"]*"|'[^']*'|[^\s"'<>=]+))?)*\s*/?>"#)
+        .find_iter(text)
+        .filter_map(|whole| {
+            // The name: after `<` or `</`, every name character (what follows it, white
+            // space, `/` or `>`, is none), read without the capture search's cost.
+            let tag = whole.as_str();
+            let name = tag
+                .strip_prefix("</")
+                .or_else(|| tag.strip_prefix('<'))
+                .unwrap_or(tag);
+            let name_len = name
+                .bytes()
+                .take_while(|&b| b.is_ascii_alphanumeric() || b == b':' || b == b'-')
+                .count();
+            let name = &name[..name_len];
+            let is = |known: &&str| known.eq_ignore_ascii_case(name);
+            if !HTML_ELEMENTS.iter().any(is) && !name.contains('-') && !name.contains(':') {
                 return None;
             }
-            let block = BLOCKS.contains(&name.as_str());
+            let block = BLOCKS.iter().any(is);
             Some(Replacement {
                 start: whole.start(),
                 end: whole.end(),
