@@ -11,13 +11,14 @@ use regex::Regex;
 use crate::doc::Replacement;
 
 struct Lists {
-    appeal_openers: Vec<String>,
-    /// First bytes of the appeal openers (a line starting otherwise opens none).
-    opener_first_bytes: [bool; 256],
+    /// The appeal openers, matched at the start of a line only.
+    appeal_openers: aho_corasick::AhoCorasick,
     button_labels: std::collections::HashSet<String>,
     /// The most words any button label has (longer lines are not compared).
     button_label_words: usize,
     related_headings: std::collections::HashSet<String>,
+    /// What an appeal line asks the reader to do (one of them is in every appeal line).
+    appeal_actions: aho_corasick::AhoCorasick,
     /// One of these is in every image credit line (a cheap test before the regex).
     credit_words: aho_corasick::AhoCorasick,
     phrases: Phrases,
@@ -26,14 +27,8 @@ struct Lists {
 impl Lists {
     /// Whether the (lower-cased) line starts with an appeal opener.
     fn opens_appeal(&self, lower: &str) -> bool {
-        lower
-            .as_bytes()
-            .first()
-            .is_some_and(|&b| self.opener_first_bytes[b as usize])
-            && self
-                .appeal_openers
-                .iter()
-                .any(|o| lower.starts_with(o.as_str()))
+        self.appeal_openers
+            .is_match(aho_corasick::Input::new(lower).anchored(aho_corasick::Anchored::Yes))
     }
 }
 
@@ -139,17 +134,13 @@ impl Phrases {
 fn lists() -> &'static Lists {
     static LISTS: OnceLock<Lists> = OnceLock::new();
     LISTS.get_or_init(|| {
-        let appeal_openers = read_list(include_str!("../data/appeal_openers.txt"));
-        let mut opener_first_bytes = [false; 256];
-        for opener in &appeal_openers {
-            if let Some(&b) = opener.as_bytes().first() {
-                opener_first_bytes[b as usize] = true;
-            }
-        }
+        let appeal_openers = aho_corasick::AhoCorasick::builder()
+            .start_kind(aho_corasick::StartKind::Anchored)
+            .build(read_list(include_str!("../data/appeal_openers.txt")))
+            .unwrap_or_else(|err| panic!("built-in appeal openers: {err}"));
         let button_labels = read_list(include_str!("../data/button_labels.txt"));
         Lists {
             appeal_openers,
-            opener_first_bytes,
             button_label_words: button_labels
                 .iter()
                 .map(|label| label.split_whitespace().count())
@@ -159,6 +150,15 @@ fn lists() -> &'static Lists {
             related_headings: read_list(include_str!("../data/related_headings.txt"))
                 .into_iter()
                 .collect(),
+            appeal_actions: aho_corasick::AhoCorasick::new([
+                "donat",
+                "subscri",
+                "support us",
+                "support our",
+                "become a member",
+                "sign up",
+            ])
+            .unwrap_or_else(|err| panic!("built-in appeal actions: {err}")),
             credit_words: aho_corasick::AhoCorasick::new([
                 "via",
                 "/",
@@ -238,15 +238,17 @@ fn split_lines<'a>(text: &'a str, lower_text: &'a mut String) -> Vec<Line<'a>> {
         let n_words = if trimmed.is_ascii() {
             lower_text.push_str(trimmed);
             lower_text[lower_start..].make_ascii_lowercase();
-            // `char::is_whitespace` in ASCII: tab to carriage return and the space.
-            let mut n_words = 0;
-            let mut in_word = false;
-            for &b in trimmed.as_bytes() {
-                let space = matches!(b, b'\t'..=b'\r' | b' ');
-                n_words += usize::from(!space && !in_word);
-                in_word = !space;
-            }
-            n_words
+            // `char::is_whitespace` in ASCII: tab to carriage return and the space. A word
+            // starts at the first byte (the line is trimmed) and after each space before a
+            // non-space; counted pairwise, which vectorises.
+            let bytes = trimmed.as_bytes();
+            let space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
+            let starts_after_space: usize = bytes
+                .iter()
+                .zip(bytes.iter().skip(1))
+                .map(|(&a, &b)| usize::from(space(a) & !space(b)))
+                .sum();
+            usize::from(!bytes.is_empty()) + starts_after_space
         } else {
             lower_text.push_str(&trimmed.to_lowercase());
             trimmed.split_whitespace().count()
@@ -480,16 +482,7 @@ pub(crate) fn boilerplate(
             && line.n_words <= 40
             && has_appeal_word(line)
             && addresses_reader(lower)
-            && [
-                "donat",
-                "subscri",
-                "support us",
-                "support our",
-                "become a member",
-                "sign up",
-            ]
-            .iter()
-            .any(|w| lower.contains(w))
+            && lists.appeal_actions.is_match(lower)
         {
             Some("appeal_line")
         } else if line_rules.navigation
@@ -667,7 +660,7 @@ fn social_embeds(text: &str, lines: &[Line<'_>], claimed: &mut [Option<&'static 
     };
     // Most documents hold neither a post's link nor an attribution: one look at the whole
     // text says so.
-    let any_link = has_link(text);
+    let any_link = link.is_match(text);
     let any_attribution = text.contains("(@");
     for i in 0..lines.len() {
         if any_link
@@ -771,13 +764,10 @@ fn related_links(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
     while i < lines.len() {
         let lower = lines[i].lower;
         let is_heading = lines[i].n_words <= 5 && lists.related_headings.contains(bare(lower));
+        // A heading followed by `:` is the text before one of the line's colons.
         let inline = lines[i].n_words <= 25
-            && memchr::memchr(b':', lower.as_bytes()).is_some()
-            && lists.related_headings.iter().any(|h| {
-                lower
-                    .strip_prefix(h.as_str())
-                    .is_some_and(|rest| rest.starts_with(':'))
-            });
+            && memchr::memchr_iter(b':', lower.as_bytes())
+                .any(|colon| lists.related_headings.contains(&lower[..colon]));
         if inline {
             claimed[i] = Some("related_links");
         }
