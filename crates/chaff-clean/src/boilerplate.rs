@@ -231,7 +231,7 @@ fn split_lines<'a>(text: &'a str, lower_text: &'a mut String) -> Vec<Line<'a>> {
     // Each line's place in `text`, trimmed text, place in `lower_text` and word count.
     let mut spans: Vec<(usize, usize, &'a str, usize, usize, usize)> = Vec::new();
     let mut at = 0;
-    for raw in text.split('\n') {
+    for raw in crate::split_at_newlines(text) {
         let trimmed = raw.trim();
         let lower_start = lower_text.len();
         // ASCII lines (most) lower-case and count words byte by byte (the same results).
@@ -243,9 +243,15 @@ fn split_lines<'a>(text: &'a str, lower_text: &'a mut String) -> Vec<Line<'a>> {
             // non-space; counted pairwise, which vectorises.
             let bytes = trimmed.as_bytes();
             let space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
-            let starts_after_space: usize = bytes
+            let (before, after) = (
+                bytes
+                    .get(..bytes.len().saturating_sub(1))
+                    .unwrap_or_default(),
+                bytes.get(1..).unwrap_or_default(),
+            );
+            let starts_after_space: usize = before
                 .iter()
-                .zip(bytes.iter().skip(1))
+                .zip(after)
                 .map(|(&a, &b)| usize::from(space(a) & !space(b)))
                 .sum();
             usize::from(!bytes.is_empty()) + starts_after_space
@@ -324,7 +330,8 @@ fn ends_sentence(text: &str) -> bool {
 fn has_separator(text: &str) -> bool {
     // The bytes that can start one of them (the others start with 0xC2 or 0xE2), tested
     // before the characters themselves.
-    text.bytes().any(|b| matches!(b, b'|' | b'>' | 0xC2 | 0xE2))
+    let bytes = text.as_bytes();
+    (memchr::memchr3(b'|', b'>', 0xC2, bytes).is_some() || memchr::memchr(0xE2, bytes).is_some())
         && text.contains(['|', '•', '»', '›', '·', '>'])
 }
 

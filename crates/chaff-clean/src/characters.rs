@@ -317,10 +317,9 @@ pub(crate) fn mojibake(text: &str) -> Vec<Replacement> {
     };
     let mut out = Vec::new();
     let mut at = 0;
-    for line in text.split_inclusive('\n') {
+    for body in crate::split_at_newlines(text) {
         let start = at;
-        at += line.len();
-        let body = line.strip_suffix('\n').unwrap_or(line);
+        at += body.len() + 1;
         // Every repair starts from a character outside ASCII.
         if body.is_ascii() {
             continue;
@@ -399,50 +398,63 @@ pub(crate) fn nfc(text: &str) -> Vec<Replacement> {
 /// Bytes that can start an invisible character: C0 controls but tab and line feed, DEL, and
 /// the lead bytes of U+0080–U+00BF (C1 controls, soft hyphen), U+2000–U+2FFF (zero-width and
 /// direction marks, word joiner) and U+F000–U+FFFF (byte-order mark).
+const fn is_invisible_lead(byte: u8) -> bool {
+    (byte < 0x20 && byte != b'\n' && byte != b'\t') || matches!(byte, 0x7F | 0xC2 | 0xE2 | 0xEF)
+}
+
+/// [`is_invisible_lead`] as a table, for the byte-by-byte walk.
 const INVISIBLE_LEAD: [bool; 256] = {
     let mut table = [false; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        table[b] = b != b'\n' as usize && b != b'\t' as usize;
-        b += 1;
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = is_invisible_lead(byte as u8);
+        byte += 1;
     }
-    table[0x7F] = true;
-    table[0xC2] = true;
-    table[0xE2] = true;
-    table[0xEF] = true;
     table
 };
+
+/// The block the byte-level passes test at once (a test of a whole block vectorises).
+const BLOCK: usize = 32;
 
 /// Control characters (but tab and line feed), zero-width characters, soft hyphens and stray
 /// byte-order marks.
 pub(crate) fn invisible(text: &str) -> Vec<Replacement> {
     let mut out: Vec<Replacement> = Vec::new();
     let bytes = text.as_bytes();
-    for (start, &byte) in bytes.iter().enumerate() {
-        if !INVISIBLE_LEAD[usize::from(byte)] {
-            continue;
-        }
-        // A lead byte (or an ASCII byte) starts a character.
-        let Some(c) = text[start..].chars().next() else {
-            continue;
-        };
-        let invisible = (c.is_control() && c != '\n' && c != '\t')
-            || matches!(
-                c,
-                '\u{200B}'
-                    | '\u{200C}'
-                    | '\u{200D}'
-                    | '\u{2060}'
-                    | '\u{FEFF}'
-                    | '\u{00AD}'
-                    | '\u{200E}'
-                    | '\u{200F}'
-            );
-        if invisible {
-            let end = start + c.len_utf8();
-            match out.last_mut() {
-                Some(last) if last.end == start => last.end = end,
-                _ => out.push(Replacement::remove(start, end, "invisible_chars")),
+    let blocks = bytes.chunks(BLOCK).enumerate();
+    // Most blocks hold no byte that can start an invisible character.
+    for (block_index, block) in blocks.filter(|(_, block)| {
+        block
+            .iter()
+            .fold(false, |any, &byte| any | is_invisible_lead(byte))
+    }) {
+        for (offset, &byte) in block.iter().enumerate() {
+            let start = block_index * BLOCK + offset;
+            if !INVISIBLE_LEAD[usize::from(byte)] {
+                continue;
+            }
+            // A lead byte (or an ASCII byte) starts a character.
+            let Some(c) = text[start..].chars().next() else {
+                continue;
+            };
+            let invisible = (c.is_control() && c != '\n' && c != '\t')
+                || matches!(
+                    c,
+                    '\u{200B}'
+                        | '\u{200C}'
+                        | '\u{200D}'
+                        | '\u{2060}'
+                        | '\u{FEFF}'
+                        | '\u{00AD}'
+                        | '\u{200E}'
+                        | '\u{200F}'
+                );
+            if invisible {
+                let end = start + c.len_utf8();
+                match out.last_mut() {
+                    Some(last) if last.end == start => last.end = end,
+                    _ => out.push(Replacement::remove(start, end, "invisible_chars")),
+                }
             }
         }
     }
@@ -499,20 +511,35 @@ pub(crate) fn straight_quotes(text: &str) -> Vec<Replacement> {
 /// U+0080–U+00BF (next line, no-break space), U+1000–U+1FFF (Ogham space), U+2000–U+2FFF
 /// (the typographic spaces, line and paragraph separators) and U+3000–U+3FFF (ideographic
 /// space).
+const fn is_space_lead(byte: u8) -> bool {
+    matches!(byte, b' ' | 0x09..=0x0D | 0xC2 | 0xE1 | 0xE2 | 0xE3)
+}
+
+/// [`is_space_lead`] as a table, for the byte-by-byte walk.
 const SPACE_LEAD: [bool; 256] = {
     let mut table = [false; 256];
-    table[b' ' as usize] = true;
-    let mut b = 0x09;
-    while b <= 0x0D {
-        table[b] = true;
-        b += 1;
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = is_space_lead(byte as u8);
+        byte += 1;
     }
-    table[0xC2] = true;
-    table[0xE1] = true;
-    table[0xE2] = true;
-    table[0xE3] = true;
     table
 };
+
+/// Whether the white-space walk, from the first byte of `window` (not the text's first byte),
+/// would step over all but its last byte without an edit: no byte there starts white space
+/// but a plain space before a byte that does not.
+fn plain_block(window: &[u8]) -> bool {
+    let (bytes, next) = (
+        window
+            .get(..window.len().saturating_sub(1))
+            .unwrap_or_default(),
+        window.get(1..).unwrap_or_default(),
+    );
+    bytes.iter().zip(next).fold(true, |plain, (&byte, &next)| {
+        plain & (!is_space_lead(byte) | ((byte == b' ') & !is_space_lead(next)))
+    })
+}
 
 /// White space: runs of spaces and tabs (and other Unicode spaces) to one space, no space at
 /// the ends of lines, at most one blank line in a row, none at the ends of the document.
@@ -527,47 +554,62 @@ pub(crate) fn whitespace(text: &str) -> Vec<Replacement> {
     };
     let mut at = 0;
     while at < bytes.len() {
-        let byte = bytes[at];
-        if !SPACE_LEAD[usize::from(byte)] {
-            at += 1;
-            continue;
-        }
-        // One plain space between two other characters is what most white space is.
-        if byte == b' ' && at > 0 && at + 1 < bytes.len() && !SPACE_LEAD[usize::from(bytes[at + 1])]
+        // Most blocks hold only single spaces between other characters: one test steps over
+        // them (a space at the text's start is an edit, so not from there).
+        if at > 0
+            && let Some(window) = bytes.get(at..=at + BLOCK)
+            && plain_block(window)
         {
-            at += 2;
+            at += BLOCK;
             continue;
         }
-        let Some(c) = space_at(at) else {
-            // A lead byte or ASCII: `at` is a boundary; step over the whole character.
-            at += text[at..].chars().next().map_or(1, char::len_utf8);
-            continue;
-        };
-        let start = at;
-        let mut end = start + c.len_utf8();
-        let mut n_newlines = usize::from(c == '\n');
-        while let Some(next) = space_at(end) {
-            n_newlines += usize::from(next == '\n');
-            end += next.len_utf8();
+        let block_end = (at + BLOCK).min(bytes.len());
+        while at < block_end {
+            let byte = bytes[at];
+            if !SPACE_LEAD[usize::from(byte)] {
+                at += 1;
+                continue;
+            }
+            // One plain space between two other characters is what most white space is.
+            if byte == b' '
+                && at > 0
+                && at + 1 < bytes.len()
+                && !SPACE_LEAD[usize::from(bytes[at + 1])]
+            {
+                at += 2;
+                continue;
+            }
+            let Some(c) = space_at(at) else {
+                // A lead byte or ASCII: `at` is a boundary; step over the whole character.
+                at += text[at..].chars().next().map_or(1, char::len_utf8);
+                continue;
+            };
+            let start = at;
+            let mut end = start + c.len_utf8();
+            let mut n_newlines = usize::from(c == '\n');
+            while let Some(next) = space_at(end) {
+                n_newlines += usize::from(next == '\n');
+                end += next.len_utf8();
+            }
+            let replacement = if start == 0 || end == bytes.len() {
+                ""
+            } else if n_newlines >= 2 {
+                "\n\n"
+            } else if n_newlines == 1 {
+                "\n"
+            } else {
+                " "
+            };
+            if text[start..end] != *replacement {
+                out.push(Replacement {
+                    start,
+                    end,
+                    text: Cow::Borrowed(replacement),
+                    rule: "whitespace",
+                });
+            }
+            at = end;
         }
-        let replacement = if start == 0 || end == bytes.len() {
-            ""
-        } else if n_newlines >= 2 {
-            "\n\n"
-        } else if n_newlines == 1 {
-            "\n"
-        } else {
-            " "
-        };
-        if text[start..end] != *replacement {
-            out.push(Replacement {
-                start,
-                end,
-                text: Cow::Borrowed(replacement),
-                rule: "whitespace",
-            });
-        }
-        at = end;
     }
     out
 }
