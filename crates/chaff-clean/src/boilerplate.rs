@@ -13,10 +13,10 @@ use crate::doc::Replacement;
 struct Lists {
     /// The appeal openers, matched at the start of a line only.
     appeal_openers: aho_corasick::AhoCorasick,
-    button_labels: std::collections::HashSet<String, xxhash_rust::xxh3::Xxh3Builder>,
+    button_labels: rustc_hash::FxHashSet<String>,
     /// The most words any button label has (longer lines are not compared).
     button_label_words: usize,
-    related_headings: std::collections::HashSet<String, xxhash_rust::xxh3::Xxh3Builder>,
+    related_headings: rustc_hash::FxHashSet<String>,
     /// What an appeal line asks the reader to do (one of them is in every appeal line).
     appeal_actions: aho_corasick::AhoCorasick,
     /// One of these, or `/` or `|`, is in every image credit line (a cheap test before the
@@ -596,11 +596,8 @@ pub(crate) fn boilerplate(
     // Repeats last: a line is a repeat only of an earlier line that survives every other rule
     // (a heading listed in a removed table of contents is not a repeat of the body's heading).
     if enabled("repeated_line") {
-        let mut seen_lines: std::collections::HashSet<&str, xxhash_rust::xxh3::Xxh3Builder> =
-            std::collections::HashSet::with_capacity_and_hasher(
-                n_non_blank,
-                xxhash_rust::xxh3::Xxh3Builder::new(),
-            );
+        let mut seen_lines: rustc_hash::FxHashSet<&str> =
+            rustc_hash::FxHashSet::with_capacity_and_hasher(n_non_blank, Default::default());
         for i in 0..n {
             let line = &lines[i];
             // Fewer than 20 bytes is fewer than 20 characters; count only when it may matter.
