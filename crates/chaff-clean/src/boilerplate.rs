@@ -287,7 +287,7 @@ fn split_lines<'a>(text: &'a str, lower_text: &'a mut String) -> Vec<Line<'a>> {
             usize::from(!bytes.is_empty()) + starts_after_space
         } else {
             lower_text.push_str(&trimmed.to_lowercase());
-            trimmed.split_whitespace().count()
+            count_words(trimmed)
         };
         spans.push((
             at,
@@ -378,11 +378,40 @@ fn ends_sentence(text: &str) -> bool {
 
 /// Whether the text holds a character that separates menu items: `|`, `•`, `»`, `›`, `·`, `>`.
 fn has_separator(text: &str) -> bool {
-    // The bytes that can start one of them (the others start with 0xC2 or 0xE2), tested
-    // before the characters themselves.
+    // The others start with 0xC2 or 0xE2; a character's encoding occurs in UTF-8 only where
+    // the character does.
     let bytes = text.as_bytes();
-    (memchr::memchr3(b'|', b'>', 0xC2, bytes).is_some() || memchr::memchr(0xE2, bytes).is_some())
-        && text.contains(['|', '•', '»', '›', '·', '>'])
+    memchr::memchr2(b'|', b'>', bytes).is_some()
+        || memchr::memchr2_iter(0xC2, 0xE2, bytes).any(|at| {
+            let rest = bytes.get(at..).unwrap_or_default();
+            ["•", "»", "›", "·"]
+                .iter()
+                .any(|separator| rest.starts_with(separator.as_bytes()))
+        })
+}
+
+/// `text.split_whitespace().count()`, byte by byte: only the lead bytes of the white-space
+/// characters outside ASCII (U+0085, U+00A0, U+1680, U+2000–U+205F, U+3000) need a character
+/// decoded.
+fn count_words(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut n_words = 0;
+    let mut in_word = false;
+    for (at, &byte) in bytes.iter().enumerate() {
+        let space = match byte {
+            b'\t'..=b'\r' | b' ' => true,
+            // A continuation byte: the character it belongs to was judged at its lead byte.
+            0x80..=0xBF => continue,
+            0xC2 | 0xE1 | 0xE2 | 0xE3 => text
+                .get(at..)
+                .and_then(|rest| rest.chars().next())
+                .is_some_and(char::is_whitespace),
+            _ => false,
+        };
+        n_words += usize::from(!space && !in_word);
+        in_word = !space;
+    }
+    n_words
 }
 
 fn has_appeal_word(line: &Line<'_>) -> bool {
@@ -520,7 +549,9 @@ pub(crate) fn boilerplate(
             Some("image_credit")
         } else if line_rules.byline_timestamp
             && line.n_words <= 12
-            && (line.text.bytes().any(|b| b.is_ascii_digit()) && timestamp.is_match(line.text)
+            // Every byte tested, without an early exit: the test vectorises.
+            && (line.text.bytes().fold(false, |any, b| any | b.is_ascii_digit())
+                && timestamp.is_match(line.text)
                 || (lower.starts_with("by ") && byline.is_match(line.text))
                 || ((near_end || near_start)
                     && line.n_words <= 5

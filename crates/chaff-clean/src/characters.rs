@@ -296,6 +296,7 @@ pub(crate) fn html_entities(text: &str) -> Vec<Replacement> {
 /// `cargo xtask eval mojibake` measures it. One replacement per changed line, trimmed to the
 /// part that changed.
 pub(crate) fn mojibake(text: &str) -> Vec<Replacement> {
+    const MAX_DECODE_LENGTH: i32 = 1_000_000;
     if text.is_ascii() {
         return Vec::new();
     }
@@ -313,7 +314,7 @@ pub(crate) fn mojibake(text: &str) -> Vec<Replacement> {
         fix_line_breaks: false,
         remove_control_chars: false,
         normalization: None,
-        max_decode_length: 1_000_000,
+        max_decode_length: MAX_DECODE_LENGTH,
     };
     let mut out = Vec::new();
     let mut at = 0;
@@ -324,7 +325,14 @@ pub(crate) fn mojibake(text: &str) -> Vec<Replacement> {
         if body.is_ascii() {
             continue;
         }
-        let fixed = plsfix::fix_text(body, Some(&config));
+        // `fix_text` cuts its input at line breaks and every `max_decode_length` bytes and
+        // fixes each part with `fix_and_explain`; a line up to that length is one part, fixed
+        // without the copies and the join.
+        let fixed = if body.len() <= MAX_DECODE_LENGTH as usize {
+            plsfix::fix_and_explain(body, false, Some(&config)).text
+        } else {
+            plsfix::fix_text(body, Some(&config))
+        };
         if fixed == body || fixed.contains('\n') {
             continue;
         }
