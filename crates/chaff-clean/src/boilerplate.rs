@@ -746,7 +746,7 @@ fn social_embeds(text: &str, lines: &[Line<'_>], claimed: &mut [Option<&'static 
     // Most documents hold neither a post's link nor an attribution: one look at the whole
     // text says so.
     let any_link = link.is_match(text);
-    let any_attribution = text.contains("(@");
+    let any_attribution = memchr::memmem::find(text.as_bytes(), b"(@").is_some();
     for i in 0..lines.len() {
         if any_link
             && has_link(lines[i].text)

@@ -50,7 +50,8 @@ impl Piece {
 pub(crate) struct Doc<'a> {
     original: &'a str,
     pieces: Vec<Piece>,
-    current: String,
+    /// The original until a pass changes it (no copy for the passes that change nothing).
+    current: Cow<'a, str>,
 }
 
 impl<'a> Doc<'a> {
@@ -62,7 +63,7 @@ impl<'a> Doc<'a> {
                 original_end: original.len(),
                 edited: None,
             }],
-            current: original.to_owned(),
+            current: Cow::Borrowed(original),
         }
     }
 
@@ -209,11 +210,17 @@ impl<'a> Doc<'a> {
         out.extend(input.into_iter().rev());
         self.pieces = out;
         let len = self.pieces.iter().map(|p| p.text(original).len()).sum();
-        let mut current = String::with_capacity(len);
+        // The text before this pass is not read again: its buffer takes the new one.
+        let mut current = match std::mem::take(&mut self.current) {
+            Cow::Owned(buffer) => buffer,
+            Cow::Borrowed(_) => String::new(),
+        };
+        current.clear();
+        current.reserve(len);
         for piece in &self.pieces {
             current.push_str(piece.text(original));
         }
-        self.current = current;
+        self.current = Cow::Owned(current);
     }
 
     /// Maps byte ranges of the original text (sorted by start) to byte ranges of the current
@@ -266,7 +273,7 @@ impl<'a> Doc<'a> {
     /// the span in the cleaned text (code points) and the original text it replaced.
     pub(crate) fn finish(self, record_edits: bool) -> (String, Vec<Edit>) {
         if !record_edits {
-            return (self.current, Vec::new());
+            return (self.current.into_owned(), Vec::new());
         }
         let mut edits: Vec<Edit> = Vec::new();
         let mut at_chars = 0usize;
@@ -307,6 +314,6 @@ impl<'a> Doc<'a> {
             }
             at_chars += n_chars;
         }
-        (self.current, edits)
+        (self.current.into_owned(), edits)
     }
 }
