@@ -128,21 +128,24 @@ impl Phrases {
             any.find_in(lower_text, aho_corasick::Span::from(at..lower_text.len()))
                 .map(|found| found.start())
         };
-        for_lines_holding(lower_text, lines, find, |line| {
-            line.phrases = self.lists_in(line.lower);
+        for_lines_holding(lower_text, lines, find, |line, found| {
+            // Teddy's match is the leftmost: no phrase of the line starts before it.
+            let line_start = line.lower_end - line.lower.len();
+            let from_match = line.lower.get(found - line_start..).unwrap_or(line.lower);
+            line.phrases = self.lists_in(from_match);
         });
     }
 }
 
-/// Calls `mark` on every line whose lower-cased text holds a match of `find`, which gives the
-/// start of the first match at or after an offset of `lower_text` (the lines' `lower` texts
-/// in order, each followed by a line break; a match must not span one). One search runs over
-/// the whole text, from one marked line to the next.
+/// Calls `mark` on every line whose lower-cased text holds a match of `find`, with the offset
+/// of its first match. `find` gives the start of the first match at or after an offset of
+/// `lower_text` (the lines' `lower` texts in order, each followed by a line break; a match
+/// must not span one). One search runs over the whole text, from one marked line to the next.
 fn for_lines_holding(
     lower_text: &str,
     lines: &mut [Line<'_>],
     mut find: impl FnMut(usize) -> Option<usize>,
-    mut mark: impl FnMut(&mut Line<'_>),
+    mut mark: impl FnMut(&mut Line<'_>, usize),
 ) {
     let mut next_line = 0;
     let mut at = 0;
@@ -156,7 +159,7 @@ fn for_lines_holding(
         let Some(line) = lines.get_mut(next_line) else {
             return;
         };
-        mark(line);
+        mark(line, found);
         at = line.lower_end + 1;
         next_line += 1;
     }
@@ -322,7 +325,7 @@ fn split_lines<'a>(text: &'a str, lower_text: &'a mut String) -> Vec<Line<'a>> {
     let bytes = lower_text.as_bytes();
     let find_bar_or_slash =
         |at: usize| memchr::memchr2(b'/', b'|', bytes.get(at..)?).map(|found| at + found);
-    for_lines_holding(lower_text, &mut lines, find_bar_or_slash, |line| {
+    for_lines_holding(lower_text, &mut lines, find_bar_or_slash, |line, _| {
         line.credit_word = true;
     });
     let find_credit_word = |at: usize| match &lists.credit_words_teddy {
@@ -334,7 +337,7 @@ fn split_lines<'a>(text: &'a str, lower_text: &'a mut String) -> Vec<Line<'a>> {
             lists.credit_words.find(input).map(|found| found.start())
         }
     };
-    for_lines_holding(lower_text, &mut lines, find_credit_word, |line| {
+    for_lines_holding(lower_text, &mut lines, find_credit_word, |line, _| {
         line.credit_word = true;
     });
     lines
