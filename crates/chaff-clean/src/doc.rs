@@ -37,6 +37,14 @@ struct Piece {
 }
 
 impl Piece {
+    /// The length in bytes of [`Piece::text`], without slicing the original.
+    fn len(&self) -> usize {
+        match &self.edited {
+            Some((text, _)) => text.len(),
+            None => self.original_end - self.original_start,
+        }
+    }
+
     fn text<'a>(&'a self, original: &'a str) -> &'a str {
         match &self.edited {
             Some((text, _)) => text,
@@ -102,7 +110,7 @@ impl<'a> Doc<'a> {
             last_end = Some(replacement.end);
             // Pieces wholly before the replacement stay as they are.
             while let Some(piece) = input.last() {
-                let len = piece.text(original).len();
+                let len = piece.len();
                 if cur + len <= replacement.start {
                     cur += len;
                     if let Some(piece) = input.pop() {
@@ -153,7 +161,7 @@ impl<'a> Doc<'a> {
             let mut group_end = group_start;
             let mut suffix = String::new();
             while let Some(piece) = input.last_mut() {
-                let len = piece.text(original).len();
+                let len = piece.len();
                 let piece_end = cur + len;
                 if piece_end <= replacement.end
                     && !(len > 0 && replacement.start == replacement.end)
@@ -209,7 +217,7 @@ impl<'a> Doc<'a> {
         }
         out.extend(input.into_iter().rev());
         self.pieces = out;
-        let len = self.pieces.iter().map(|p| p.text(original).len()).sum();
+        let len = self.pieces.iter().map(|p| p.len()).sum();
         // The text before this pass is not read again: its buffer takes the new one.
         let mut current = match std::mem::take(&mut self.current) {
             Cow::Owned(buffer) => buffer,
@@ -246,14 +254,14 @@ impl<'a> Doc<'a> {
                 if !past {
                     break;
                 }
-                current += piece.text(self.original).len();
+                current += piece.len();
                 pieces.next();
             }
             let at = match pieces.peek() {
                 None => current,
                 Some(piece) => match piece.edited {
                     None => current + offset.saturating_sub(piece.original_start),
-                    Some(_) if is_end => current + piece.text(self.original).len(),
+                    Some(_) if is_end => current + piece.len(),
                     Some(_) => current,
                 },
             };
