@@ -534,9 +534,10 @@ const SPACE_LEAD: [bool; 256] = {
     table
 };
 
-/// Whether the white-space walk, from the first byte of `window` (not the text's first byte),
-/// would step over all but its last byte without an edit: no byte there starts white space
-/// but a plain space before a byte that does not.
+/// Whether the white-space walk, from the first byte of `window` (not the text's first byte,
+/// and not its last), would step over all but its last byte without an edit: no byte there
+/// starts white space but a plain space or a line break before a byte that does not (a space
+/// is never followed by a line break there, so a line break stands alone).
 fn plain_block(window: &[u8]) -> bool {
     let (bytes, next) = (
         window
@@ -545,7 +546,7 @@ fn plain_block(window: &[u8]) -> bool {
         window.get(1..).unwrap_or_default(),
     );
     bytes.iter().zip(next).fold(true, |plain, (&byte, &next)| {
-        plain & (!is_space_lead(byte) | ((byte == b' ') & !is_space_lead(next)))
+        plain & (!is_space_lead(byte) | (((byte == b' ') | (byte == b'\n')) & !is_space_lead(next)))
     })
 }
 
