@@ -11,31 +11,41 @@ use regex::Regex;
 use crate::doc::Replacement;
 
 struct Lists {
-    appeal_openers: Vec<String>,
-    /// First bytes of the appeal openers (a line starting otherwise opens none).
-    opener_first_bytes: [bool; 256],
-    button_labels: std::collections::HashSet<String>,
+    /// The appeal openers, matched at the start of a line only.
+    appeal_openers: aho_corasick::AhoCorasick,
+    button_labels: rustc_hash::FxHashSet<String>,
     /// The most words any button label has (longer lines are not compared).
     button_label_words: usize,
-    related_headings: std::collections::HashSet<String>,
-    /// One of these is in every image credit line (a cheap test before the regex).
+    related_headings: rustc_hash::FxHashSet<String>,
+    /// What an appeal line asks the reader to do (one of them is in every appeal line).
+    appeal_actions: aho_corasick::AhoCorasick,
+    /// One of these, or `/` or `|`, is in every image credit line (a cheap test before the
+    /// regex).
     credit_words: aho_corasick::AhoCorasick,
+    /// The same with SIMD (Teddy), faster over a whole text; `None` where Teddy is not
+    /// available.
+    credit_words_teddy: Option<aho_corasick::packed::Searcher>,
     phrases: Phrases,
 }
 
 impl Lists {
     /// Whether the (lower-cased) line starts with an appeal opener.
     fn opens_appeal(&self, lower: &str) -> bool {
-        lower
-            .as_bytes()
-            .first()
-            .is_some_and(|&b| self.opener_first_bytes[b as usize])
-            && self
-                .appeal_openers
-                .iter()
-                .any(|o| lower.starts_with(o.as_str()))
+        self.appeal_openers
+            .is_match(aho_corasick::Input::new(lower).anchored(aho_corasick::Anchored::Yes))
     }
 }
+
+/// One of these, or `/` or `|`, is in every image credit line.
+const CREDIT_WORDS: [&str; 7] = [
+    "via",
+    "photo",
+    "image",
+    "picture",
+    "video",
+    "graphic",
+    "shutterstock",
+];
 
 fn read_list(text: &str) -> Vec<String> {
     text.lines()
@@ -49,6 +59,10 @@ fn read_list(text: &str) -> Vec<String> {
 /// scanned once for every list: [`Phrases::lists_in`] says which lists have a phrase in it.
 struct Phrases {
     automaton: aho_corasick::AhoCorasick,
+    /// Finds whether any phrase occurs, with SIMD (Teddy): most lines hold none, and one
+    /// search over the whole lower-cased text finds the few lines the automaton must read.
+    /// `None` where Teddy is not available (the automaton then reads every line).
+    any: Option<aho_corasick::packed::Searcher>,
     /// The list (a bit of [`PhraseList`]) of each pattern.
     list_of: Vec<u8>,
 }
@@ -78,37 +92,89 @@ impl Phrases {
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&patterns)
             .unwrap_or_else(|err| panic!("built-in phrase lists: {err}"));
-        Phrases { automaton, list_of }
+        // Past 64 patterns Teddy is off by default (more false candidates to verify); here a
+        // candidate costs one line's automaton search, far less than searching every line.
+        let any = aho_corasick::packed::Config::new()
+            .heuristic_pattern_limits(false)
+            .builder()
+            .extend(&patterns)
+            .build();
+        Phrases {
+            automaton,
+            any,
+            list_of,
+        }
     }
 
     /// The lists with a phrase in the (lower-cased) text, as a mask of [`PhraseList`] bits.
     fn lists_in(&self, lower: &str) -> u8 {
-        // Most lines hold no phrase: the search with a prefilter says so fast.
-        if !self.automaton.is_match(lower) {
-            return 0;
-        }
         let mut mask = 0u8;
         for found in self.automaton.find_overlapping_iter(lower) {
             mask |= self.list_of[found.pattern().as_usize()];
         }
         mask
     }
+
+    /// Sets the `phrases` mask of every line; `lower_text` holds the lines' `lower` texts, in
+    /// order, each followed by a line break (no phrase holds one, so none spans two lines).
+    fn mark(&self, lower_text: &str, lines: &mut [Line<'_>]) {
+        let Some(any) = &self.any else {
+            for line in lines.iter_mut() {
+                line.phrases = self.lists_in(line.lower);
+            }
+            return;
+        };
+        let find = |at: usize| {
+            any.find_in(lower_text, aho_corasick::Span::from(at..lower_text.len()))
+                .map(|found| found.start())
+        };
+        for_lines_holding(lower_text, lines, find, |line, found| {
+            // Teddy's match is the leftmost: no phrase of the line starts before it.
+            let line_start = line.lower_end - line.lower.len();
+            let from_match = line.lower.get(found - line_start..).unwrap_or(line.lower);
+            line.phrases = self.lists_in(from_match);
+        });
+    }
+}
+
+/// Calls `mark` on every line whose lower-cased text holds a match of `find`, with the offset
+/// of its first match. `find` gives the start of the first match at or after an offset of
+/// `lower_text` (the lines' `lower` texts in order, each followed by a line break; a match
+/// must not span one). One search runs over the whole text, from one marked line to the next.
+fn for_lines_holding(
+    lower_text: &str,
+    lines: &mut [Line<'_>],
+    mut find: impl FnMut(usize) -> Option<usize>,
+    mut mark: impl FnMut(&mut Line<'_>, usize),
+) {
+    let mut next_line = 0;
+    let mut at = 0;
+    while at < lower_text.len()
+        && let Some(found) = find(at)
+    {
+        // The line holding the match: lines are in order, so the walk goes forward.
+        while next_line < lines.len() && lines[next_line].lower_end < found {
+            next_line += 1;
+        }
+        let Some(line) = lines.get_mut(next_line) else {
+            return;
+        };
+        mark(line, found);
+        at = line.lower_end + 1;
+        next_line += 1;
+    }
 }
 
 fn lists() -> &'static Lists {
     static LISTS: OnceLock<Lists> = OnceLock::new();
     LISTS.get_or_init(|| {
-        let appeal_openers = read_list(include_str!("../data/appeal_openers.txt"));
-        let mut opener_first_bytes = [false; 256];
-        for opener in &appeal_openers {
-            if let Some(&b) = opener.as_bytes().first() {
-                opener_first_bytes[b as usize] = true;
-            }
-        }
+        let appeal_openers = aho_corasick::AhoCorasick::builder()
+            .start_kind(aho_corasick::StartKind::Anchored)
+            .build(read_list(include_str!("../data/appeal_openers.txt")))
+            .unwrap_or_else(|err| panic!("built-in appeal openers: {err}"));
         let button_labels = read_list(include_str!("../data/button_labels.txt"));
         Lists {
             appeal_openers,
-            opener_first_bytes,
             button_label_words: button_labels
                 .iter()
                 .map(|label| label.split_whitespace().count())
@@ -118,18 +184,18 @@ fn lists() -> &'static Lists {
             related_headings: read_list(include_str!("../data/related_headings.txt"))
                 .into_iter()
                 .collect(),
-            credit_words: aho_corasick::AhoCorasick::new([
-                "via",
-                "/",
-                "|",
-                "photo",
-                "image",
-                "picture",
-                "video",
-                "graphic",
-                "shutterstock",
+            appeal_actions: aho_corasick::AhoCorasick::new([
+                "donat",
+                "subscri",
+                "support us",
+                "support our",
+                "become a member",
+                "sign up",
             ])
-            .unwrap_or_else(|err| panic!("built-in credit words: {err}")),
+            .unwrap_or_else(|err| panic!("built-in appeal actions: {err}")),
+            credit_words: aho_corasick::AhoCorasick::new(CREDIT_WORDS)
+                .unwrap_or_else(|err| panic!("built-in credit words: {err}")),
+            credit_words_teddy: aho_corasick::packed::Searcher::new(CREDIT_WORDS),
             phrases: Phrases::new(&[
                 (PhraseList::Appeal, include_str!("../data/appeal_words.txt")),
                 (PhraseList::Share, include_str!("../data/share_prompts.txt")),
@@ -161,10 +227,15 @@ struct Line<'a> {
     start: usize,
     end: usize,
     text: &'a str,
-    lower: String,
+    /// The trimmed text lower-cased (a slice of the document's one lower-cased copy).
+    lower: &'a str,
+    /// Where `lower` ends in that copy.
+    lower_end: usize,
     n_words: usize,
     /// The phrase lists with a phrase in the line (bits of [`PhraseList`]).
     phrases: u8,
+    /// Whether the line holds a credit word (`Lists::credit_words`, `/`, `|`).
+    credit_word: bool,
     /// The share of the line's bytes that are link text (0 without link information).
     link_share: f32,
 }
@@ -179,37 +250,96 @@ impl Line<'_> {
     }
 }
 
-fn split_lines(text: &str) -> Vec<Line<'_>> {
-    let phrases = &lists().phrases;
-    let mut lines = Vec::new();
+/// The lines of `text`; their lower-cased copies go, each followed by a line break, into
+/// `lower_text` (one buffer for the document rather than one string a line).
+fn split_lines<'a>(text: &'a str, lower_text: &'a mut String) -> Vec<Line<'a>> {
+    lower_text.clear();
+    lower_text.reserve(text.len() + 1);
+    // Each line's place in `text`, trimmed text, place in `lower_text` and word count.
+    let mut spans: Vec<(usize, usize, &'a str, usize, usize, usize)> = Vec::new();
     let mut at = 0;
-    for raw in text.split('\n') {
+    for raw in crate::split_at_newlines(text) {
         let trimmed = raw.trim();
+        let lower_start = lower_text.len();
         // ASCII lines (most) lower-case and count words byte by byte (the same results).
-        let (lower, n_words) = if trimmed.is_ascii() {
+        let n_words = if trimmed.is_ascii() {
+            lower_text.push_str(trimmed);
+            lower_text[lower_start..].make_ascii_lowercase();
+            // `char::is_whitespace` in ASCII: tab to carriage return and the space. A word
+            // starts at the first byte (the line is trimmed) and after each space before a
+            // non-space; counted pairwise in byte-sized counts (at most 255 pairs a chunk),
+            // which vectorise.
             let bytes = trimmed.as_bytes();
-            // `char::is_whitespace` in ASCII: tab to carriage return and the space.
             let space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
-            let starts = bytes
-                .iter()
-                .enumerate()
-                .filter(|&(i, &b)| !space(b) && (i == 0 || space(bytes[i - 1])))
-                .count();
-            (trimmed.to_ascii_lowercase(), starts)
+            let (before, after) = (
+                bytes
+                    .get(..bytes.len().saturating_sub(1))
+                    .unwrap_or_default(),
+                bytes.get(1..).unwrap_or_default(),
+            );
+            let starts_after_space: usize = before
+                .chunks(255)
+                .zip(after.chunks(255))
+                .map(|(before, after)| {
+                    let n = before.iter().zip(after).fold(0u8, |n, (&a, &b)| {
+                        n.wrapping_add(u8::from(space(a) & !space(b)))
+                    });
+                    usize::from(n)
+                })
+                .sum();
+            usize::from(!bytes.is_empty()) + starts_after_space
         } else {
-            (trimmed.to_lowercase(), trimmed.split_whitespace().count())
+            lower_text.push_str(&trimmed.to_lowercase());
+            count_words(trimmed)
         };
-        lines.push(Line {
-            start: at,
-            end: at + raw.len(),
-            text: trimmed,
-            phrases: phrases.lists_in(&lower),
-            link_share: 0.0,
-            lower,
+        spans.push((
+            at,
+            at + raw.len(),
+            trimmed,
+            lower_start,
+            lower_text.len(),
             n_words,
-        });
+        ));
+        lower_text.push('\n');
         at += raw.len() + 1;
     }
+    let lower_text: &'a str = lower_text;
+    let mut lines: Vec<Line<'a>> = spans
+        .into_iter()
+        .map(
+            |(start, end, trimmed, lower_start, lower_end, n_words)| Line {
+                start,
+                end,
+                text: trimmed,
+                lower: &lower_text[lower_start..lower_end],
+                lower_end,
+                n_words,
+                phrases: 0,
+                credit_word: false,
+                link_share: 0.0,
+            },
+        )
+        .collect();
+    let lists = lists();
+    lists.phrases.mark(lower_text, &mut lines);
+    let bytes = lower_text.as_bytes();
+    let find_bar_or_slash =
+        |at: usize| memchr::memchr2(b'/', b'|', bytes.get(at..)?).map(|found| at + found);
+    for_lines_holding(lower_text, &mut lines, find_bar_or_slash, |line, _| {
+        line.credit_word = true;
+    });
+    let find_credit_word = |at: usize| match &lists.credit_words_teddy {
+        Some(teddy) => teddy
+            .find_in(lower_text, aho_corasick::Span::from(at..lower_text.len()))
+            .map(|found| found.start()),
+        None => {
+            let input = aho_corasick::Input::new(lower_text).span(at..lower_text.len());
+            lists.credit_words.find(input).map(|found| found.start())
+        }
+    };
+    for_lines_holding(lower_text, &mut lines, find_credit_word, |line, _| {
+        line.credit_word = true;
+    });
     lines
 }
 
@@ -249,6 +379,44 @@ fn ends_sentence(text: &str) -> bool {
         .is_some_and(|c| matches!(c, '.' | '!' | '?' | '…' | '。'))
 }
 
+/// Whether the text holds a character that separates menu items: `|`, `•`, `»`, `›`, `·`, `>`.
+fn has_separator(text: &str) -> bool {
+    // The others start with 0xC2 or 0xE2; a character's encoding occurs in UTF-8 only where
+    // the character does.
+    let bytes = text.as_bytes();
+    memchr::memchr2(b'|', b'>', bytes).is_some()
+        || memchr::memchr2_iter(0xC2, 0xE2, bytes).any(|at| {
+            let rest = bytes.get(at..).unwrap_or_default();
+            ["•", "»", "›", "·"]
+                .iter()
+                .any(|separator| rest.starts_with(separator.as_bytes()))
+        })
+}
+
+/// `text.split_whitespace().count()`, byte by byte: only the lead bytes of the white-space
+/// characters outside ASCII (U+0085, U+00A0, U+1680, U+2000–U+205F, U+3000) need a character
+/// decoded.
+fn count_words(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut n_words = 0;
+    let mut in_word = false;
+    for (at, &byte) in bytes.iter().enumerate() {
+        let space = match byte {
+            b'\t'..=b'\r' | b' ' => true,
+            // A continuation byte: the character it belongs to was judged at its lead byte.
+            0x80..=0xBF => continue,
+            0xC2 | 0xE1 | 0xE2 | 0xE3 => text
+                .get(at..)
+                .and_then(|rest| rest.chars().next())
+                .is_some_and(char::is_whitespace),
+            _ => false,
+        };
+        n_words += usize::from(!space && !in_word);
+        in_word = !space;
+    }
+    n_words
+}
+
 fn has_appeal_word(line: &Line<'_>) -> bool {
     line.has(PhraseList::Appeal)
 }
@@ -259,13 +427,26 @@ fn addresses_reader(lower: &str) -> bool {
         .any(|w| matches!(w, "you" | "your" | "you're" | "we" | "us" | "our"))
 }
 
+/// Which of the line rules are on.
+struct LineRules {
+    button_label: bool,
+    share_prompt: bool,
+    cookie_notice: bool,
+    policy_line: bool,
+    image_credit: bool,
+    byline_timestamp: bool,
+    appeal_line: bool,
+    navigation: bool,
+}
+
 /// The rules, in the order they claim lines; `enabled` says which may run.
 pub(crate) fn boilerplate(
     text: &str,
     links: Option<&[(usize, usize)]>,
     enabled: &dyn Fn(&str) -> bool,
 ) -> Vec<Replacement> {
-    let mut lines = split_lines(text);
+    let mut lower_text = String::new();
+    let mut lines = split_lines(text, &mut lower_text);
     if let Some(links) = links {
         weigh_links(&mut lines, links);
     }
@@ -281,7 +462,7 @@ pub(crate) fn boilerplate(
 
     // Block rules first: they claim runs of lines.
     if enabled("social_embed") {
-        social_embeds(&lines, &mut claimed);
+        social_embeds(text, &lines, &mut claimed);
     }
     if enabled("donation_appeal") {
         donation_appeal(&lines, &non_blank, &mut claimed);
@@ -318,31 +499,41 @@ pub(crate) fn boilerplate(
     static SEPARATORS: OnceLock<Regex> = OnceLock::new();
     let separators = regex(&SEPARATORS, r"\s[|•»›·>]\s");
 
+    // Asked once, not once a line.
+    let line_rules = LineRules {
+        button_label: enabled("button_label"),
+        share_prompt: enabled("share_prompt"),
+        cookie_notice: enabled("cookie_notice"),
+        policy_line: enabled("policy_line"),
+        image_credit: enabled("image_credit"),
+        byline_timestamp: enabled("byline_timestamp"),
+        appeal_line: enabled("appeal_line"),
+        navigation: enabled("navigation"),
+    };
     for i in 0..n {
         let line = &lines[i];
         if line.is_blank() || claimed[i].is_some() {
             continue;
         }
-        let lower = line.lower.as_str();
-        let bare_line = bare(lower);
+        let lower = line.lower;
         let short = line.n_words <= 12;
         let at = position_of[i];
         let near_end = at + 3 >= n_non_blank;
         let near_start = at < 3;
-        let rule: Option<&'static str> = if enabled("button_label")
+        let rule: Option<&'static str> = if line_rules.button_label
             && line.n_words <= lists.button_label_words
-            && lists.button_labels.contains(bare_line)
+            && lists.button_labels.contains(bare(lower))
         {
             Some("button_label")
-        } else if enabled("share_prompt") && short && line.has(PhraseList::Share) {
+        } else if line_rules.share_prompt && short && line.has(PhraseList::Share) {
             Some("share_prompt")
-        } else if enabled("cookie_notice")
-            && lower.contains("cookie")
+        } else if line_rules.cookie_notice
             && line.n_words <= 60
             && line.has(PhraseList::Cookie)
+            && lower.contains("cookie")
         {
             Some("cookie_notice")
-        } else if enabled("policy_line")
+        } else if line_rules.policy_line
             && (line.n_words <= 200
                 && line.has(PhraseList::Policy)
                 && (line.n_words <= 12
@@ -351,17 +542,19 @@ pub(crate) fn boilerplate(
                 || (line.n_words <= 20 && (lower.contains('©') || lower.starts_with("copyright"))))
         {
             Some("policy_line")
-        } else if enabled("image_credit")
+        } else if line_rules.image_credit
             && line.n_words <= 20
             // Every branch of the pattern needs one of these (a cheap test before the regex).
-            && lists.credit_words.is_match(lower)
+            && line.credit_word
             && credit.is_match(line.text)
             && !ends_sentence_plainly(line.text)
         {
             Some("image_credit")
-        } else if enabled("byline_timestamp")
+        } else if line_rules.byline_timestamp
             && line.n_words <= 12
-            && (line.text.bytes().any(|b| b.is_ascii_digit()) && timestamp.is_match(line.text)
+            // Every byte tested, without an early exit: the test vectorises.
+            && (line.text.bytes().fold(false, |any, b| any | b.is_ascii_digit())
+                && timestamp.is_match(line.text)
                 || (lower.starts_with("by ") && byline.is_match(line.text))
                 || ((near_end || near_start)
                     && line.n_words <= 5
@@ -376,25 +569,16 @@ pub(crate) fn boilerplate(
                     )))
         {
             Some("byline_timestamp")
-        } else if enabled("appeal_line")
+        } else if line_rules.appeal_line
             && line.n_words <= 40
             && has_appeal_word(line)
             && addresses_reader(lower)
-            && [
-                "donat",
-                "subscri",
-                "support us",
-                "support our",
-                "become a member",
-                "sign up",
-            ]
-            .iter()
-            .any(|w| lower.contains(w))
+            && lists.appeal_actions.is_match(lower)
         {
             Some("appeal_line")
-        } else if enabled("navigation")
+        } else if line_rules.navigation
             && line.n_words <= 25
-            && line.text.contains(['|', '•', '»', '›', '·', '>'])
+            && has_separator(line.text)
             && separators.find_iter(line.text).count() >= 3
             && !ends_sentence(line.text)
         {
@@ -446,8 +630,8 @@ pub(crate) fn boilerplate(
     // Repeats last: a line is a repeat only of an earlier line that survives every other rule
     // (a heading listed in a removed table of contents is not a repeat of the body's heading).
     if enabled("repeated_line") {
-        let mut seen_lines: std::collections::HashSet<&str, xxhash_rust::xxh3::Xxh3Builder> =
-            std::collections::HashSet::with_hasher(xxhash_rust::xxh3::Xxh3Builder::new());
+        let mut seen_lines: rustc_hash::FxHashSet<&str> =
+            rustc_hash::FxHashSet::with_capacity_and_hasher(n_non_blank, Default::default());
         for i in 0..n {
             let line = &lines[i];
             // Fewer than 20 bytes is fewer than 20 characters; count only when it may matter.
@@ -537,7 +721,8 @@ fn neighbour_is(
 
 /// An embedded post: the attribution line (`— Name (@handle) Month D, YYYY`) and the post's
 /// text before it, up to the line holding its link; and any line that is only short links.
-fn social_embeds(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
+/// `lines` are the lines of `text`.
+fn social_embeds(text: &str, lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
     static ATTRIBUTION: OnceLock<Regex> = OnceLock::new();
     let attribution = regex(
         &ATTRIBUTION,
@@ -561,11 +746,19 @@ fn social_embeds(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
             .any(|t| text.contains(t))
             && link.is_match(text)
     };
+    // Most documents hold neither a post's link nor an attribution: one look at the whole
+    // text says so.
+    let any_link = link.is_match(text);
+    let any_attribution = memchr::memmem::find(text.as_bytes(), b"(@").is_some();
     for i in 0..lines.len() {
-        if has_link(lines[i].text) && link.replace_all(lines[i].text, "").trim().is_empty() {
+        if any_link
+            && has_link(lines[i].text)
+            && link.replace_all(lines[i].text, "").trim().is_empty()
+        {
             claimed[i] = Some("social_embed");
         }
-        if !lines[i].text.contains("(@") || !attribution.is_match(lines[i].text) {
+        if !any_attribution || !lines[i].text.contains("(@") || !attribution.is_match(lines[i].text)
+        {
             continue;
         }
         claimed[i] = Some("social_embed");
@@ -657,16 +850,12 @@ fn related_links(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
     let lists = lists();
     let mut i = 0;
     while i < lines.len() {
-        let lower = &lines[i].lower;
-        let heading = bare(lower);
-        let is_heading = lines[i].n_words <= 5 && lists.related_headings.contains(heading);
+        let lower = lines[i].lower;
+        let is_heading = lines[i].n_words <= 5 && lists.related_headings.contains(bare(lower));
+        // A heading followed by `:` is the text before one of the line's colons.
         let inline = lines[i].n_words <= 25
-            && memchr::memchr(b':', lower.as_bytes()).is_some()
-            && lists.related_headings.iter().any(|h| {
-                lower
-                    .strip_prefix(h.as_str())
-                    .is_some_and(|rest| rest.starts_with(':'))
-            });
+            && memchr::memchr_iter(b':', lower.as_bytes())
+                .any(|colon| lists.related_headings.contains(&lower[..colon]));
         if inline {
             claimed[i] = Some("related_links");
         }

@@ -14,23 +14,41 @@ fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     })
 }
 
+/// Whether `needle` occurs in `text` (memchr's SIMD search, faster than `str::contains` on
+/// whole documents).
+fn holds(text: &str, needle: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some()
+}
+
 /// `<!-- … -->` comments, and the broken openers HTML-to-text tools leave behind: a line that
 /// starts with `!--` or ends with `-->` with a comment's shape, and a lone `-->`.
 pub(crate) fn html_comments(text: &str) -> Vec<Replacement> {
     static COMMENT: OnceLock<Regex> = OnceLock::new();
     static BROKEN: OnceLock<Regex> = OnceLock::new();
     // Both patterns need `--`: most texts skip the regexes.
-    if !text.contains("--") {
+    if !holds(text, "--") {
         return Vec::new();
     }
     let mut out: Vec<Replacement> = regex(&COMMENT, r"(?s)<!--.*?(-->|\z)")
         .find_iter(text)
         .map(|m| Replacement::remove(m.start(), m.end(), "html_comment"))
         .collect();
-    for m in regex(&BROKEN, r"(?m)^[ \t]*(!--[^\n]*|[^\n<]{0,200}-->)[ \t]*$").find_iter(text) {
-        if !out.iter().any(|r| r.start < m.end() && m.start() < r.end) {
-            out.push(Replacement::remove(m.start(), m.end(), "html_comment"));
+    // A broken comment is a whole line (nothing in the pattern crosses a line break), so only
+    // the lines that hold `--` are tried, each on its own.
+    let broken = regex(&BROKEN, r"^[ \t]*(!--[^\n]*|[^\n<]{0,200}-->)[ \t]*$");
+    let bytes = text.as_bytes();
+    let dashes = memchr::memmem::Finder::new("--");
+    let mut at = 0;
+    while let Some(found) = dashes.find(&bytes[at..]) {
+        let hit = at + found;
+        let line_start = memchr::memrchr(b'\n', &bytes[..hit]).map_or(0, |i| i + 1);
+        let line_end = memchr::memchr(b'\n', &bytes[hit..]).map_or(text.len(), |i| hit + i);
+        if broken.is_match(&text[line_start..line_end])
+            && !out.iter().any(|r| r.start < line_end && line_start < r.end)
+        {
+            out.push(Replacement::remove(line_start, line_end, "html_comment"));
         }
+        at = line_end;
     }
     out
 }
@@ -216,15 +234,26 @@ pub(crate) fn html_tags(text: &str) -> Vec<Replacement> {
         "nav",
         "main",
     ];
-    regex(&TAG, r#"</?([A-Za-z][A-Za-z0-9:-]*)(\s+[A-Za-z_:][-A-Za-z0-9_:.]*(\s*=\s*("[^"]*"|'[^']*'|[^\s"'<>=]+))?)*\s*/?>"#)
-        .captures_iter(text)
-        .filter_map(|caps| {
-            let whole = caps.get(0)?;
-            let name = caps.get(1)?.as_str().to_ascii_lowercase();
-            if !HTML_ELEMENTS.contains(&name.as_str()) && !name.contains('-') && !name.contains(':') {
+    regex(&TAG, r#"</?[A-Za-z][A-Za-z0-9:-]*(\s+[A-Za-z_:][-A-Za-z0-9_:.]*(\s*=\s*("[^"]*"|'[^']*'|[^\s"'<>=]+))?)*\s*/?>"#)
+        .find_iter(text)
+        .filter_map(|whole| {
+            // The name: after `<` or `</`, every name character (what follows it, white
+            // space, `/` or `>`, is none), read without the capture search's cost.
+            let tag = whole.as_str();
+            let name = tag
+                .strip_prefix("</")
+                .or_else(|| tag.strip_prefix('<'))
+                .unwrap_or(tag);
+            let name_len = name
+                .bytes()
+                .take_while(|&b| b.is_ascii_alphanumeric() || b == b':' || b == b'-')
+                .count();
+            let name = &name[..name_len];
+            let is = |known: &&str| known.eq_ignore_ascii_case(name);
+            if !HTML_ELEMENTS.iter().any(is) && !name.contains('-') && !name.contains(':') {
                 return None;
             }
-            let block = BLOCKS.contains(&name.as_str());
+            let block = BLOCKS.iter().any(is);
             Some(Replacement {
                 start: whole.start(),
                 end: whole.end(),
@@ -267,6 +296,7 @@ pub(crate) fn html_entities(text: &str) -> Vec<Replacement> {
 /// `cargo xtask eval mojibake` measures it. One replacement per changed line, trimmed to the
 /// part that changed.
 pub(crate) fn mojibake(text: &str) -> Vec<Replacement> {
+    const MAX_DECODE_LENGTH: i32 = 1_000_000;
     if text.is_ascii() {
         return Vec::new();
     }
@@ -284,19 +314,25 @@ pub(crate) fn mojibake(text: &str) -> Vec<Replacement> {
         fix_line_breaks: false,
         remove_control_chars: false,
         normalization: None,
-        max_decode_length: 1_000_000,
+        max_decode_length: MAX_DECODE_LENGTH,
     };
     let mut out = Vec::new();
     let mut at = 0;
-    for line in text.split_inclusive('\n') {
+    for body in crate::split_at_newlines(text) {
         let start = at;
-        at += line.len();
-        let body = line.strip_suffix('\n').unwrap_or(line);
+        at += body.len() + 1;
         // Every repair starts from a character outside ASCII.
         if body.is_ascii() {
             continue;
         }
-        let fixed = plsfix::fix_text(body, Some(&config));
+        // `fix_text` cuts its input at line breaks and every `max_decode_length` bytes and
+        // fixes each part with `fix_and_explain`; a line up to that length is one part, fixed
+        // without the copies and the join.
+        let fixed = if body.len() <= MAX_DECODE_LENGTH as usize {
+            plsfix::fix_and_explain(body, false, Some(&config)).text
+        } else {
+            plsfix::fix_text(body, Some(&config))
+        };
         if fixed == body || fixed.contains('\n') {
             continue;
         }
@@ -370,50 +406,63 @@ pub(crate) fn nfc(text: &str) -> Vec<Replacement> {
 /// Bytes that can start an invisible character: C0 controls but tab and line feed, DEL, and
 /// the lead bytes of U+0080–U+00BF (C1 controls, soft hyphen), U+2000–U+2FFF (zero-width and
 /// direction marks, word joiner) and U+F000–U+FFFF (byte-order mark).
+const fn is_invisible_lead(byte: u8) -> bool {
+    (byte < 0x20 && byte != b'\n' && byte != b'\t') || matches!(byte, 0x7F | 0xC2 | 0xE2 | 0xEF)
+}
+
+/// [`is_invisible_lead`] as a table, for the byte-by-byte walk.
 const INVISIBLE_LEAD: [bool; 256] = {
     let mut table = [false; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        table[b] = b != b'\n' as usize && b != b'\t' as usize;
-        b += 1;
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = is_invisible_lead(byte as u8);
+        byte += 1;
     }
-    table[0x7F] = true;
-    table[0xC2] = true;
-    table[0xE2] = true;
-    table[0xEF] = true;
     table
 };
+
+/// The block the byte-level passes test at once (a test of a whole block vectorises).
+const BLOCK: usize = 32;
 
 /// Control characters (but tab and line feed), zero-width characters, soft hyphens and stray
 /// byte-order marks.
 pub(crate) fn invisible(text: &str) -> Vec<Replacement> {
     let mut out: Vec<Replacement> = Vec::new();
     let bytes = text.as_bytes();
-    for (start, &byte) in bytes.iter().enumerate() {
-        if !INVISIBLE_LEAD[usize::from(byte)] {
-            continue;
-        }
-        // A lead byte (or an ASCII byte) starts a character.
-        let Some(c) = text[start..].chars().next() else {
-            continue;
-        };
-        let invisible = (c.is_control() && c != '\n' && c != '\t')
-            || matches!(
-                c,
-                '\u{200B}'
-                    | '\u{200C}'
-                    | '\u{200D}'
-                    | '\u{2060}'
-                    | '\u{FEFF}'
-                    | '\u{00AD}'
-                    | '\u{200E}'
-                    | '\u{200F}'
-            );
-        if invisible {
-            let end = start + c.len_utf8();
-            match out.last_mut() {
-                Some(last) if last.end == start => last.end = end,
-                _ => out.push(Replacement::remove(start, end, "invisible_chars")),
+    let blocks = bytes.chunks(BLOCK).enumerate();
+    // Most blocks hold no byte that can start an invisible character.
+    for (block_index, block) in blocks.filter(|(_, block)| {
+        block
+            .iter()
+            .fold(false, |any, &byte| any | is_invisible_lead(byte))
+    }) {
+        for (offset, &byte) in block.iter().enumerate() {
+            let start = block_index * BLOCK + offset;
+            if !INVISIBLE_LEAD[usize::from(byte)] {
+                continue;
+            }
+            // A lead byte (or an ASCII byte) starts a character.
+            let Some(c) = text[start..].chars().next() else {
+                continue;
+            };
+            let invisible = (c.is_control() && c != '\n' && c != '\t')
+                || matches!(
+                    c,
+                    '\u{200B}'
+                        | '\u{200C}'
+                        | '\u{200D}'
+                        | '\u{2060}'
+                        | '\u{FEFF}'
+                        | '\u{00AD}'
+                        | '\u{200E}'
+                        | '\u{200F}'
+                );
+            if invisible {
+                let end = start + c.len_utf8();
+                match out.last_mut() {
+                    Some(last) if last.end == start => last.end = end,
+                    _ => out.push(Replacement::remove(start, end, "invisible_chars")),
+                }
             }
         }
     }
@@ -424,7 +473,7 @@ pub(crate) fn invisible(text: &str) -> Vec<Replacement> {
 /// `word,,` → `word,`.
 pub(crate) fn doubled_punctuation(text: &str) -> Vec<Replacement> {
     static DOUBLED: OnceLock<Regex> = OnceLock::new();
-    if !(text.contains("\"\"") || text.contains(",,") || text.contains(";;")) {
+    if !(holds(text, "\"\"") || holds(text, ",,") || holds(text, ";;")) {
         return Vec::new();
     }
     regex(
@@ -470,20 +519,36 @@ pub(crate) fn straight_quotes(text: &str) -> Vec<Replacement> {
 /// U+0080–U+00BF (next line, no-break space), U+1000–U+1FFF (Ogham space), U+2000–U+2FFF
 /// (the typographic spaces, line and paragraph separators) and U+3000–U+3FFF (ideographic
 /// space).
+const fn is_space_lead(byte: u8) -> bool {
+    matches!(byte, b' ' | 0x09..=0x0D | 0xC2 | 0xE1 | 0xE2 | 0xE3)
+}
+
+/// [`is_space_lead`] as a table, for the byte-by-byte walk.
 const SPACE_LEAD: [bool; 256] = {
     let mut table = [false; 256];
-    table[b' ' as usize] = true;
-    let mut b = 0x09;
-    while b <= 0x0D {
-        table[b] = true;
-        b += 1;
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = is_space_lead(byte as u8);
+        byte += 1;
     }
-    table[0xC2] = true;
-    table[0xE1] = true;
-    table[0xE2] = true;
-    table[0xE3] = true;
     table
 };
+
+/// Whether the white-space walk, from the first byte of `window` (not the text's first byte,
+/// and not its last), would step over all but its last byte without an edit: no byte there
+/// starts white space but a plain space or a line break before a byte that does not (a space
+/// is never followed by a line break there, so a line break stands alone).
+fn plain_block(window: &[u8]) -> bool {
+    let (bytes, next) = (
+        window
+            .get(..window.len().saturating_sub(1))
+            .unwrap_or_default(),
+        window.get(1..).unwrap_or_default(),
+    );
+    bytes.iter().zip(next).fold(true, |plain, (&byte, &next)| {
+        plain & (!is_space_lead(byte) | (((byte == b' ') | (byte == b'\n')) & !is_space_lead(next)))
+    })
+}
 
 /// White space: runs of spaces and tabs (and other Unicode spaces) to one space, no space at
 /// the ends of lines, at most one blank line in a row, none at the ends of the document.
@@ -498,47 +563,62 @@ pub(crate) fn whitespace(text: &str) -> Vec<Replacement> {
     };
     let mut at = 0;
     while at < bytes.len() {
-        let byte = bytes[at];
-        if !SPACE_LEAD[usize::from(byte)] {
-            at += 1;
-            continue;
-        }
-        // One plain space between two other characters is what most white space is.
-        if byte == b' ' && at > 0 && at + 1 < bytes.len() && !SPACE_LEAD[usize::from(bytes[at + 1])]
+        // Most blocks hold only single spaces between other characters: one test steps over
+        // them (a space at the text's start is an edit, so not from there).
+        if at > 0
+            && let Some(window) = bytes.get(at..=at + BLOCK)
+            && plain_block(window)
         {
-            at += 2;
+            at += BLOCK;
             continue;
         }
-        let Some(c) = space_at(at) else {
-            // A lead byte or ASCII: `at` is a boundary; step over the whole character.
-            at += text[at..].chars().next().map_or(1, char::len_utf8);
-            continue;
-        };
-        let start = at;
-        let mut end = start + c.len_utf8();
-        let mut n_newlines = usize::from(c == '\n');
-        while let Some(next) = space_at(end) {
-            n_newlines += usize::from(next == '\n');
-            end += next.len_utf8();
+        let block_end = (at + BLOCK).min(bytes.len());
+        while at < block_end {
+            let byte = bytes[at];
+            if !SPACE_LEAD[usize::from(byte)] {
+                at += 1;
+                continue;
+            }
+            // One plain space between two other characters is what most white space is.
+            if byte == b' '
+                && at > 0
+                && at + 1 < bytes.len()
+                && !SPACE_LEAD[usize::from(bytes[at + 1])]
+            {
+                at += 2;
+                continue;
+            }
+            let Some(c) = space_at(at) else {
+                // A lead byte or ASCII: `at` is a boundary; step over the whole character.
+                at += text[at..].chars().next().map_or(1, char::len_utf8);
+                continue;
+            };
+            let start = at;
+            let mut end = start + c.len_utf8();
+            let mut n_newlines = usize::from(c == '\n');
+            while let Some(next) = space_at(end) {
+                n_newlines += usize::from(next == '\n');
+                end += next.len_utf8();
+            }
+            let replacement = if start == 0 || end == bytes.len() {
+                ""
+            } else if n_newlines >= 2 {
+                "\n\n"
+            } else if n_newlines == 1 {
+                "\n"
+            } else {
+                " "
+            };
+            if text[start..end] != *replacement {
+                out.push(Replacement {
+                    start,
+                    end,
+                    text: Cow::Borrowed(replacement),
+                    rule: "whitespace",
+                });
+            }
+            at = end;
         }
-        let replacement = if start == 0 || end == bytes.len() {
-            ""
-        } else if n_newlines >= 2 {
-            "\n\n"
-        } else if n_newlines == 1 {
-            "\n"
-        } else {
-            " "
-        };
-        if text[start..end] != *replacement {
-            out.push(Replacement {
-                start,
-                end,
-                text: Cow::Borrowed(replacement),
-                rule: "whitespace",
-            });
-        }
-        at = end;
     }
     out
 }

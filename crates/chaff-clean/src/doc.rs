@@ -37,6 +37,14 @@ struct Piece {
 }
 
 impl Piece {
+    /// The length in bytes of [`Piece::text`], without slicing the original.
+    fn len(&self) -> usize {
+        match &self.edited {
+            Some((text, _)) => text.len(),
+            None => self.original_end - self.original_start,
+        }
+    }
+
     fn text<'a>(&'a self, original: &'a str) -> &'a str {
         match &self.edited {
             Some((text, _)) => text,
@@ -50,7 +58,8 @@ impl Piece {
 pub(crate) struct Doc<'a> {
     original: &'a str,
     pieces: Vec<Piece>,
-    current: String,
+    /// The original until a pass changes it (no copy for the passes that change nothing).
+    current: Cow<'a, str>,
 }
 
 impl<'a> Doc<'a> {
@@ -62,7 +71,7 @@ impl<'a> Doc<'a> {
                 original_end: original.len(),
                 edited: None,
             }],
-            current: original.to_owned(),
+            current: Cow::Borrowed(original),
         }
     }
 
@@ -101,7 +110,7 @@ impl<'a> Doc<'a> {
             last_end = Some(replacement.end);
             // Pieces wholly before the replacement stay as they are.
             while let Some(piece) = input.last() {
-                let len = piece.text(original).len();
+                let len = piece.len();
                 if cur + len <= replacement.start {
                     cur += len;
                     if let Some(piece) = input.pop() {
@@ -152,7 +161,7 @@ impl<'a> Doc<'a> {
             let mut group_end = group_start;
             let mut suffix = String::new();
             while let Some(piece) = input.last_mut() {
-                let len = piece.text(original).len();
+                let len = piece.len();
                 let piece_end = cur + len;
                 if piece_end <= replacement.end
                     && !(len > 0 && replacement.start == replacement.end)
@@ -208,12 +217,18 @@ impl<'a> Doc<'a> {
         }
         out.extend(input.into_iter().rev());
         self.pieces = out;
-        let len = self.pieces.iter().map(|p| p.text(original).len()).sum();
-        let mut current = String::with_capacity(len);
+        let len = self.pieces.iter().map(|p| p.len()).sum();
+        // The text before this pass is not read again: its buffer takes the new one.
+        let mut current = match std::mem::take(&mut self.current) {
+            Cow::Owned(buffer) => buffer,
+            Cow::Borrowed(_) => String::new(),
+        };
+        current.clear();
+        current.reserve(len);
         for piece in &self.pieces {
             current.push_str(piece.text(original));
         }
-        self.current = current;
+        self.current = Cow::Owned(current);
     }
 
     /// Maps byte ranges of the original text (sorted by start) to byte ranges of the current
@@ -239,14 +254,14 @@ impl<'a> Doc<'a> {
                 if !past {
                     break;
                 }
-                current += piece.text(self.original).len();
+                current += piece.len();
                 pieces.next();
             }
             let at = match pieces.peek() {
                 None => current,
                 Some(piece) => match piece.edited {
                     None => current + offset.saturating_sub(piece.original_start),
-                    Some(_) if is_end => current + piece.text(self.original).len(),
+                    Some(_) if is_end => current + piece.len(),
                     Some(_) => current,
                 },
             };
@@ -266,7 +281,7 @@ impl<'a> Doc<'a> {
     /// the span in the cleaned text (code points) and the original text it replaced.
     pub(crate) fn finish(self, record_edits: bool) -> (String, Vec<Edit>) {
         if !record_edits {
-            return (self.current, Vec::new());
+            return (self.current.into_owned(), Vec::new());
         }
         let mut edits: Vec<Edit> = Vec::new();
         let mut at_chars = 0usize;
@@ -307,6 +322,6 @@ impl<'a> Doc<'a> {
             }
             at_chars += n_chars;
         }
-        (self.current, edits)
+        (self.current.into_owned(), edits)
     }
 }

@@ -21,7 +21,7 @@ struct Line {
 pub(crate) fn unwrap_lines(text: &str) -> Vec<Replacement> {
     let mut lines = Vec::new();
     let mut at = 0;
-    for raw in text.split('\n') {
+    for raw in crate::split_at_newlines(text) {
         let trimmed_end = raw.trim_end();
         lines.push(Line {
             start: at,
@@ -35,8 +35,9 @@ pub(crate) fn unwrap_lines(text: &str) -> Vec<Replacement> {
     if lengths.len() < 6 {
         return Vec::new();
     }
-    lengths.sort_unstable();
-    let width = lengths[(lengths.len() - 1) * 9 / 10];
+    // The 90th percentile, without sorting the rest.
+    let n_lengths = lengths.len();
+    let (_, &mut width, _) = lengths.select_nth_unstable((n_lengths - 1) * 9 / 10);
     if width < 30 {
         return Vec::new();
     }
@@ -45,13 +46,16 @@ pub(crate) fn unwrap_lines(text: &str) -> Vec<Replacement> {
         .iter()
         .filter(|&&n| n * 100 >= width * 75 && n <= width)
         .count();
+    if near_width * 2 < n_lengths {
+        return Vec::new();
+    }
     let n_breaks_inside = lines
         .windows(2)
         .filter(|pair| {
             pair[0].len > 0 && pair[1].len > 0 && !ends_closed(&text[pair[0].start..pair[0].end])
         })
         .count();
-    if near_width * 2 < lengths.len() || n_breaks_inside * 5 < lengths.len() {
+    if n_breaks_inside * 5 < n_lengths {
         return Vec::new();
     }
     let any_indented = lines.iter().filter(|l| l.len > 0 && l.indented).count();
