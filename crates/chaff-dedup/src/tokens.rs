@@ -5,10 +5,13 @@ use unicode_normalization::UnicodeNormalization as _;
 use unicode_segmentation::UnicodeSegmentation as _;
 use xxhash_rust::xxh3::xxh3_64;
 
-/// Normalises one word as datatrove does by default: lowercase, digits to `0`, diacritics and
-/// punctuation removed. British `-ise`/`-isation`/`-yse` spellings fold to `-ize`/`-ization`/
-/// `-yze`, so that the same sentence in two spellings of English compares equal. The result is
-/// UTF-8 bytes (hashed, never read back as text).
+/// Normalises one piece of a word (see [`pieces`]) as datatrove does by default: lowercase,
+/// digits to `0`, diacritics removed. (datatrove writes a whole number as one `0`; each digit
+/// is kept as a `0` here, so `12` and `2024` stay different: on the planted benchmark that
+/// gave the same recall at higher precision, 0.956 against 0.949 with the estimate.)
+/// British `-ise`/`-isation`/`-yse` spellings fold to `-ize`/`-ization`/`-yze`, so that the
+/// same sentence in two spellings of English compares equal. The result is UTF-8 bytes
+/// (hashed, never read back as text).
 pub(crate) fn normalise_word(word: &str, out: &mut Vec<u8>) {
     out.clear();
     // ASCII has no decompositions or combining marks: skip the NFD pass (same result).
@@ -39,7 +42,63 @@ pub(crate) fn normalise_word(word: &str, out: &mut Vec<u8>) {
     fold_spelling(out);
 }
 
-/// Both forms of an ASCII word in one pass; returns whether they differ (a digit, or a
+/// The pieces of one word (byte ranges within it) that datatrove's normalisation makes words
+/// of their own: it turns punctuation into white space, so `don't`, `U.S`, `a:b` and `x_y`
+/// are two words each. A `.` or `,` between digits stays inside a number once, as datatrove
+/// first rewrites `\d+([.,]\d+)?` as one number (`3.5` is one piece, `1,000,000` two). Combining
+/// marks and invisible joiners stay inside a piece; a piece starts at a letter or digit.
+pub(crate) fn pieces(word: &str, mut piece: impl FnMut(usize, usize)) {
+    let bytes = word.as_bytes();
+    // Nearly every word is letters and digits only: one piece.
+    if bytes.iter().all(u8::is_ascii_alphanumeric) {
+        if !bytes.is_empty() {
+            piece(0, bytes.len());
+        }
+        return;
+    }
+    let mut start: Option<usize> = None;
+    let mut in_number = false;
+    let mut decimal = false;
+    let mut chars = word.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c.is_numeric() {
+            start.get_or_insert(i);
+            if !in_number {
+                in_number = true;
+                decimal = false;
+            }
+        } else if c.is_alphabetic() {
+            start.get_or_insert(i);
+            in_number = false;
+        } else if matches!(c, '.' | ',')
+            && in_number
+            && !decimal
+            && chars.peek().is_some_and(|&(_, next)| next.is_numeric())
+        {
+            decimal = true;
+        } else if unicode_normalization::char::is_combining_mark(c) || is_invisible(c) {
+            // Part of the piece it stands in (removed by the normalisation).
+        } else {
+            if let Some(s) = start.take() {
+                piece(s, i);
+            }
+            in_number = false;
+        }
+    }
+    if let Some(s) = start {
+        piece(s, bytes.len());
+    }
+}
+
+/// Format characters that may stand inside a UAX #29 word without splitting it.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
+    )
+}
+
+/// Both forms of an ASCII piece in one pass; returns whether they differ (a digit, or a
 /// British ending folded), since most words' two forms are the same bytes.
 fn ascii_forms(word: &str, normalised: &mut Vec<u8>, exact: &mut Vec<u8>) -> bool {
     normalised.clear();
@@ -165,7 +224,7 @@ pub(crate) fn word_hashes(record: &Record) -> Vec<Word> {
     let mut short_e = [0u8; SHORT];
     // About one word in six bytes of running text.
     let mut out = Vec::with_capacity(text.len() / 6 + 1);
-    let mut push = |start: usize, end: usize, out: &mut Vec<Word>| {
+    let mut push_piece = |start: usize, end: usize, out: &mut Vec<Word>| {
         let word = &text[start..end];
         if word.is_ascii() && word.len() <= SHORT {
             let (n, differ) = ascii_forms_short(word.as_bytes(), &mut short_n, &mut short_e);
@@ -203,6 +262,11 @@ pub(crate) fn word_hashes(record: &Record) -> Vec<Word> {
                 end,
             });
         }
+    };
+    let mut push = |start: usize, end: usize, out: &mut Vec<Word>| {
+        pieces(&text[start..end], |s, e| {
+            push_piece(start + s, start + e, out)
+        });
     };
     match record.spans.get("words") {
         Some(words) => {
@@ -521,6 +585,82 @@ mod tests {
         A new paragraph (with a note.)
         Then more
         "#);
+    }
+}
+
+#[cfg(test)]
+mod normalisation_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn record(text: &str) -> Record {
+        Record::new("t", text, chaff_record::Source::default())
+    }
+
+    /// The normalised words of `text`, as text.
+    fn normalised(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut buffer = Vec::new();
+        for (start, end) in words(text) {
+            pieces(&text[start..end], |s, e| {
+                normalise_word(&text[start + s..start + e], &mut buffer);
+                out.push(String::from_utf8_lossy(&buffer).into_owned());
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn punctuation_inside_a_word_splits_it_as_datatrove_does() {
+        // datatrove lower-cases, rewrites numbers, turns punctuation into spaces and removes
+        // diacritics; its word tokenizer then splits at the spaces. Here each digit is a `0`.
+        let text = "Don't pay $3.5 million to U.S. firms in 1,000,000 ways: na\u{ef}ve cafe\u{301} 19th covid19 l\u{2019}homme x_y a\u{200D}b";
+        assert_eq!(
+            normalised(text),
+            [
+                "don", "t", "pay", "00", "million", "to", "u", "s", "firms", "in", "0000", "000",
+                "ways", "naive", "cafe", "00th", "covid00", "l", "homme", "x", "y", "ab"
+            ]
+        );
+    }
+
+    #[test]
+    fn british_endings_fold_in_each_piece() {
+        assert_eq!(
+            normalised("sympathisers organisation's"),
+            ["sympathizers", "organization", "s"]
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// The ASCII fast paths give the same word hashes, exact hashes and ranges as the
+        /// general path ([`pieces`], [`normalise_word`], [`exact_form`]) on every text.
+        #[test]
+        fn fast_paths_agree_with_the_general_path(
+            text in "[a-zA-Z0-9_.,;:'\" \n()-]{0,40}([éß日Ω\u{301}\u{200D}’…][a-zA-Z0-9_.,;:' -]{0,8}){0,4}",
+            long in "[a-z0-9.,']{49,60}",
+        ) {
+            let text = format!("{text} {long}");
+            let got = word_hashes(&record(&text));
+            let mut expected = Vec::new();
+            let mut normalised = Vec::new();
+            let mut exact = Vec::new();
+            for (start, end) in words(&text) {
+                pieces(&text[start..end], |s, e| {
+                    let piece = &text[start + s..start + e];
+                    normalise_word(piece, &mut normalised);
+                    exact_form(piece, &mut exact);
+                    if !normalised.is_empty() {
+                        expected.push((xxh3_64(&normalised), xxh3_64(&exact), start + s, start + e));
+                    }
+                });
+            }
+            let got: Vec<_> = got.iter().map(|w| (w.hash, w.exact, w.start, w.end)).collect();
+            prop_assert_eq!(got, expected);
+        }
     }
 }
 

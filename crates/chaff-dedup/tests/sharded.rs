@@ -146,9 +146,16 @@ fn word(i: usize) -> String {
 #[test]
 fn seeds_are_the_same_sharded() {
     let records = seeds();
-    let outputs = check_same(&Config::default(), &records);
-    // The raw 000/001 pair is an LSH candidate that verification rejects (Jaccard 0.72), and
-    // their common paragraphs are cut: both paths run sharded.
+    check_same(&Config::default(), &records);
+    // With 28 bands of 4 rows the raw 000/001 pair (Jaccard 0.72) is an LSH candidate with
+    // probability 1 - (1 - 0.72^4)^28 > 0.9999, and verification rejects it; their common
+    // paragraphs are cut: both paths run sharded.
+    let wide = Config {
+        bands: 28,
+        rows: 4,
+        ..Config::default()
+    };
+    let outputs = check_same(&wide, &records);
     assert!(outputs.summary.contains("\"n_rejected_pairs\": 1"));
     assert!(outputs.summary.contains("\"repeated_paragraph\": 13"));
     for config in [
