@@ -120,31 +120,33 @@ fn ascii_forms(word: &str, normalised: &mut Vec<u8>, exact: &mut Vec<u8>) -> boo
 }
 
 /// [`ascii_forms`] into stack buffers, for words up to `SHORT` bytes (nearly all): the two
-/// forms' lengths (equal) and whether they differ.
+/// forms' lengths (equal) and whether they differ, or `None` when the word holds any byte
+/// other than an ASCII letter or digit (punctuation that splits it, or non-ASCII), which the
+/// general path then takes.
 const SHORT: usize = 48;
 
 fn ascii_forms_short(
     word: &[u8],
     normalised: &mut [u8; SHORT],
     exact: &mut [u8; SHORT],
-) -> (usize, bool) {
-    let mut n = 0;
+) -> Option<(usize, bool)> {
     let mut has_digit = false;
-    for &byte in word {
+    for (n, &byte) in word.iter().enumerate() {
         let lower = byte | 0x20;
         if byte.is_ascii_digit() {
             has_digit = true;
             normalised[n] = b'0';
             exact[n] = byte;
-            n += 1;
         } else if lower.is_ascii_lowercase() {
             normalised[n] = lower;
             exact[n] = lower;
-            n += 1;
+        } else {
+            return None;
         }
     }
+    let n = word.len();
     let folded = fold_spelling(&mut normalised[..n]);
-    (n, has_digit || folded)
+    Some((n, has_digit || folded))
 }
 
 /// `-ise`, `-ised`, `-ises`, `-ising`, `-iser`, `-isers`, `-isation(s)` to the `-iz-` forms,
@@ -224,21 +226,9 @@ pub(crate) fn word_hashes(record: &Record) -> Vec<Word> {
     let mut short_e = [0u8; SHORT];
     // About one word in six bytes of running text.
     let mut out = Vec::with_capacity(text.len() / 6 + 1);
+    // One piece of a word (see [`pieces`]).
     let mut push_piece = |start: usize, end: usize, out: &mut Vec<Word>| {
         let word = &text[start..end];
-        if word.is_ascii() && word.len() <= SHORT {
-            let (n, differ) = ascii_forms_short(word.as_bytes(), &mut short_n, &mut short_e);
-            if n > 0 {
-                let hash = xxh3_64(&short_n[..n]);
-                out.push(Word {
-                    hash,
-                    exact: if differ { xxh3_64(&short_e[..n]) } else { hash },
-                    start,
-                    end,
-                });
-            }
-            return;
-        }
         if word.is_ascii() {
             let differ = ascii_forms(word, &mut normalised, &mut exact);
             if !normalised.is_empty() {
@@ -264,6 +254,22 @@ pub(crate) fn word_hashes(record: &Record) -> Vec<Word> {
         }
     };
     let mut push = |start: usize, end: usize, out: &mut Vec<Word>| {
+        let word = &text.as_bytes()[start..end];
+        // Nearly every word: ASCII letters and digits only, one piece, in one pass.
+        if word.len() <= SHORT
+            && let Some((n, differ)) = ascii_forms_short(word, &mut short_n, &mut short_e)
+        {
+            if n > 0 {
+                let hash = xxh3_64(&short_n[..n]);
+                out.push(Word {
+                    hash,
+                    exact: if differ { xxh3_64(&short_e[..n]) } else { hash },
+                    start,
+                    end,
+                });
+            }
+            return;
+        }
         pieces(&text[start..end], |s, e| {
             push_piece(start + s, start + e, out)
         });
