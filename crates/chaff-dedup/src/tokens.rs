@@ -224,8 +224,9 @@ pub(crate) fn word_hashes(record: &Record) -> Vec<Word> {
     let mut exact = Vec::new();
     let mut short_n = [0u8; SHORT];
     let mut short_e = [0u8; SHORT];
-    // About one word in six bytes of running text.
-    let mut out = Vec::with_capacity(text.len() / 6 + 1);
+    // About one word in six bytes of running text; room for more (numbers, split words,
+    // tables) so that the vector is rarely grown and copied.
+    let mut out = Vec::with_capacity(text.len() / 4 + 16);
     // One piece of a word (see [`pieces`]).
     let mut push_piece = |start: usize, end: usize, out: &mut Vec<Word>| {
         let word = &text[start..end];
