@@ -374,63 +374,82 @@ fn ascii_piece_hashes(
     scratch: &mut (Vec<u8>, Vec<u8>),
     out: &mut Vec<Word>,
 ) {
+    /// Each byte's normalised form: ASCII letters lower-cased, digits `0`, anything else 0.
+    const NORMALISED: [u8; 256] = {
+        let mut table = [0u8; 256];
+        let mut b = 0;
+        while b < 256 {
+            let byte = b as u8;
+            if byte.is_ascii_digit() {
+                table[b] = b'0';
+            } else if byte.is_ascii_alphabetic() {
+                table[b] = byte.to_ascii_lowercase();
+            }
+            b += 1;
+        }
+        table
+    };
     let bytes = &text.as_bytes()[..to];
     let mut normalised = [0u8; SHORT];
     let mut exact = [0u8; SHORT];
     let mut i = from;
     while i < to {
-        if !bytes[i].is_ascii_alphanumeric() {
+        if NORMALISED[usize::from(bytes[i])] == 0 {
             i += 1;
             continue;
         }
         let start = i;
         let mut n = 0;
-        let mut has_digit = false;
-        let mut in_number = false;
-        let mut decimal = false;
-        while i < to {
-            let byte = bytes[i];
-            let lower = byte | 0x20;
-            if byte.is_ascii_digit() {
-                if !in_number {
-                    in_number = true;
-                    decimal = false;
+        loop {
+            while i < to {
+                let c = NORMALISED[usize::from(bytes[i])];
+                if c == 0 {
+                    break;
                 }
-                has_digit = true;
                 if n < SHORT {
-                    normalised[n] = b'0';
-                    exact[n] = byte;
+                    normalised[n] = c;
                 }
                 n += 1;
-            } else if lower.is_ascii_lowercase() {
-                in_number = false;
-                if n < SHORT {
-                    normalised[n] = lower;
-                    exact[n] = lower;
-                }
-                n += 1;
-            } else if (byte == b'.' || byte == b',')
-                && in_number
-                && !decimal
-                && i + 1 < to
+                i += 1;
+            }
+            // A `.` or `,` between digits continues the piece once per number: not when the
+            // digits before it already follow one (inside a piece every `.` or `,` is such).
+            if i + 1 < to
+                && matches!(bytes[i], b'.' | b',')
+                && bytes[i - 1].is_ascii_digit()
                 && bytes[i + 1].is_ascii_digit()
             {
-                decimal = true;
-            } else {
-                break;
+                let mut j = i - 1;
+                while j > start && bytes[j - 1].is_ascii_digit() {
+                    j -= 1;
+                }
+                if !(j > start && matches!(bytes[j - 1], b'.' | b',')) {
+                    i += 1;
+                    continue;
+                }
             }
-            i += 1;
+            break;
         }
         if n <= SHORT {
             let folded = fold_spelling(&mut normalised[..n]);
             let hash = xxh3_64(&normalised[..n]);
+            // The exact form differs only where there are digits (a normalised `0` comes from
+            // a digit alone) or an ending was folded.
+            let exact_hash = if folded || normalised[..n].contains(&b'0') {
+                let mut e = 0;
+                for &byte in &bytes[start..i] {
+                    if byte.is_ascii_alphanumeric() {
+                        exact[e] = byte.to_ascii_lowercase();
+                        e += 1;
+                    }
+                }
+                xxh3_64(&exact[..e])
+            } else {
+                hash
+            };
             out.push(Word {
                 hash,
-                exact: if has_digit || folded {
-                    xxh3_64(&exact[..n])
-                } else {
-                    hash
-                },
+                exact: exact_hash,
                 start,
                 end: i,
             });
@@ -760,7 +779,7 @@ mod normalisation_tests {
             long in "[a-z0-9.,']{49,60}",
             longer in "[a-zA-Z0-9]{49,60}",
         ) {
-            let text = format!("{text} {long} 1.2.3 a1.5 {longer}");
+            let text = format!("{text} {long} 1.2.3 a1.5 1.2a3.4 1,2.3 x.1 1.x {longer}");
             let got = word_hashes(&record(&text));
             let mut expected = Vec::new();
             let mut normalised = Vec::new();
