@@ -795,7 +795,21 @@ mod normalisation_tests {
                 });
             }
             let got: Vec<_> = got.iter().map(|w| (w.hash, w.exact, w.start, w.end)).collect();
-            prop_assert_eq!(got, expected);
+            prop_assert_eq!(&got, &expected);
+            // The same words given as segment's `words` spans (code points) take the other
+            // path and must give the same.
+            let mut with_spans = record(&text);
+            let mut cursor = chaff_record::offsets::CharCursor::new(&text);
+            let spans = words(&text)
+                .into_iter()
+                .map(|(s, e)| Span::new(cursor.char_offset(s), cursor.char_offset(e)))
+                .collect();
+            with_spans.spans.insert("words".into(), spans);
+            let from_spans: Vec<_> = word_hashes(&with_spans)
+                .iter()
+                .map(|w| (w.hash, w.exact, w.start, w.end))
+                .collect();
+            prop_assert_eq!(from_spans, expected);
         }
     }
 }
