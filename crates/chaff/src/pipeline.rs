@@ -281,18 +281,25 @@ impl DedupIndex {
     }
 }
 
-/// Signs a batch in parallel and inserts the signatures into the index in input order.
-/// `next_ordinal` counts every record, dropped ones included, as [`apply_plan`] does.
-fn index_batch(
+/// The dedup signatures of a batch, in parallel (none for a record already dropped).
+fn signatures(
     config: &chaff_dedup::Config,
-    index: &mut DedupIndex,
     records: &[Record],
-    next_ordinal: &mut u64,
-) -> anyhow::Result<()> {
-    let signatures: Vec<Option<chaff_dedup::Signature>> = records
+) -> Vec<Option<chaff_dedup::Signature>> {
+    records
         .par_iter()
         .map(|record| (!record.is_dropped()).then(|| chaff_dedup::signature(config, record)))
-        .collect();
+        .collect()
+}
+
+/// Puts a batch's signatures (from [`signatures`]) into the index in input order.
+/// `next_ordinal` counts every record, dropped ones included, as [`apply_plan`] does.
+fn index_batch(
+    index: &mut DedupIndex,
+    records: &[Record],
+    signatures: Vec<Option<chaff_dedup::Signature>>,
+    next_ordinal: &mut u64,
+) -> anyhow::Result<()> {
     for (record, signature) in records.iter().zip(signatures) {
         if let Some(signature) = signature {
             index.insert(*next_ordinal, &record.id, signature)?;
@@ -496,24 +503,24 @@ pub fn run(
             if let Some(file) = stage_files.get_mut("segment") {
                 file.write_encoded(&encode_all(&records)?, records.len() as u64)?;
             }
-            let spilled = spill_all(&records)?;
-
             let dedup_figures = figures.get_mut("dedup").context("dedup figures")?;
             let signing = Instant::now();
-            index_batch(
-                &config.dedup,
-                &mut pass1.index,
-                &records,
-                &mut pass1.n_records,
-            )?;
+            // The spill frames and the signatures in parallel (both only read the batch).
+            let (spilled, signatures) = rayon::join(
+                || spill_all(&records),
+                || signatures(&config.dedup, &records),
+            );
+            index_batch(&mut pass1.index, &records, signatures, &mut pass1.n_records)?;
             dedup_figures.seconds += signing.elapsed().as_secs_f64();
             spill_writer
-                .write_all(&spilled)
+                .write_all(&spilled?)
                 .context("cannot write the spill file")?;
             progress.advance(
                 records.len() as u64,
                 records.iter().map(|r| r.text.len() as u64).sum(),
             );
+            // Freed on every worker, not one after another here.
+            records.into_par_iter().for_each(drop);
             ingest_clock = Instant::now();
             Ok(())
         },
@@ -552,9 +559,15 @@ pub fn run(
     let mut spill_frames = chaff_record::spill::FrameReader::new(reader);
     let mut ordinal: u64 = 0;
     progress.start_pass("dedup, write", Some(pass1.n_records));
-    loop {
-        let mut frames: Vec<(Vec<u8>, u64)> = Vec::with_capacity(config.run.batch_size);
-        while frames.len() < config.run.batch_size.max(1) {
+    // Two steps in a pipeline: while one batch is observed by the report, encoded and written
+    // (mostly serial work), the next is read, decoded and put through the plan on the other
+    // workers. `rayon::join` runs the two one after the other on a single thread, so the
+    // thread count is the one asked for, and the order of the outputs is the input order.
+    let batch_size = config.run.batch_size.max(1);
+    let dedup_figures = figures.get_mut("dedup").context("dedup figures")?;
+    let mut next_batch = || -> anyhow::Result<Option<Vec<Record>>> {
+        let mut frames: Vec<(Vec<u8>, u64)> = Vec::with_capacity(batch_size);
+        while frames.len() < batch_size {
             let mut buf = Vec::new();
             if !spill_frames
                 .next_frame(&mut buf)
@@ -565,7 +578,7 @@ pub fn run(
             frames.push((buf, ordinal + frames.len() as u64 + 1));
         }
         if frames.is_empty() {
-            break;
+            return Ok(None);
         }
         let batch: Vec<Record> = frames
             .par_iter()
@@ -573,7 +586,6 @@ pub fn run(
             .collect::<Result<_, _>>()
             .context("cannot read back the spill file")?;
         let applying = Instant::now();
-        let dedup_figures = figures.get_mut("dedup").context("dedup figures")?;
         for record in batch.iter().filter(|r| !r.is_dropped()) {
             dedup_figures.docs_in += 1;
             dedup_figures.bytes_in += record.text.len() as u64;
@@ -582,7 +594,9 @@ pub fn run(
         ordinal += batch.len() as u64;
         account_out(&batch, "dedup", dedup_figures);
         dedup_figures.seconds += applying.elapsed().as_secs_f64();
-
+        Ok(Some(batch))
+    };
+    let mut write_batch = |batch: Vec<Record>| -> anyhow::Result<()> {
         if let Some(file) = dedup_stage_file.as_mut() {
             file.write_encoded(&encode_all(&batch)?, batch.len() as u64)?;
         }
@@ -595,6 +609,13 @@ pub fn run(
         kept.write_encoded(&encode_all(&kept_batch)?, kept_batch.len() as u64)?;
         dropped.write_encoded(&encode_all(&dropped_batch)?, dropped_batch.len() as u64)?;
         progress.advance(n_batch, 0);
+        Ok(())
+    };
+    let mut pending = next_batch()?;
+    while let Some(batch) = pending.take() {
+        let (written, next) = rayon::join(|| write_batch(batch), &mut next_batch);
+        written?;
+        pending = next?;
     }
     progress.finish_pass();
     if ordinal != pass1.n_records {
@@ -770,7 +791,7 @@ pub fn dedup_file(
         if batch.is_empty() {
             break;
         }
-        index_batch(config, &mut index, &batch, &mut ordinal)?;
+        index_batch(&mut index, &batch, signatures(config, &batch), &mut ordinal)?;
     }
     let plan = index.finish()?;
     let mut reader = open()?;
