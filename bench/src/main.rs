@@ -153,18 +153,24 @@ fn planted_command(args: &[String]) -> anyhow::Result<()> {
         }
     }
     let usage = "usage: chaff-bench planted --input FILE [--threads 1,2] [--pairs-out FILE] \
-                 [--levels all|documents|documents-exact]";
+                 [--levels all|documents|documents-estimate|documents-exact]";
     let input = input.context(usage)?;
     // `all`: the stage as the pipeline runs it (documents, paragraphs, shared sentences);
     // `documents`: the document level alone, the job the MinHash peers do (tokenise, shingle,
-    // sign, band, verify, cluster); `documents-exact`: that, verified by the exact Jaccard of
-    // the shingle sets instead of the MinHash estimate.
+    // sign, band, verify, cluster), pairs near the threshold rechecked by their shingle sets;
+    // `documents-estimate`: that, by the MinHash estimate alone; `documents-exact`: verified by
+    // the exact Jaccard of the shingle sets instead of the MinHash estimate.
     let config = match levels.as_str() {
         "all" => chaff_dedup::Config::default(),
-        "documents" | "documents-exact" => chaff_dedup::Config {
+        "documents" | "documents-estimate" | "documents-exact" => chaff_dedup::Config {
             paragraphs: false,
             shared_sentences: false,
             exact_jaccard: levels == "documents-exact",
+            recheck_margin: if levels == "documents-estimate" {
+                0.0
+            } else {
+                chaff_dedup::Config::default().recheck_margin
+            },
             ..chaff_dedup::Config::default()
         },
         other => bail!("unknown --levels {other:?}; {usage}"),
@@ -199,7 +205,18 @@ fn planted_command(args: &[String]) -> anyhow::Result<()> {
             index.insert(ordinal as u64, &record.id, signature);
         }
         index_bytes_per_doc = index.bytes_per_doc();
-        let plan = index.finish();
+        // Borderline pairs decided by their shingle sets, as `chaff run` does.
+        let plan = pool.install(|| {
+            index.finish_with(|wanted| {
+                Ok::<_, std::convert::Infallible>(
+                    wanted
+                        .par_iter()
+                        .map(|&o| chaff_dedup::shingle_set(&config, &records[o as usize]))
+                        .collect(),
+                )
+            })
+        });
+        let Ok(plan) = plan;
         let verdicts: Vec<Record> = pool.install(|| {
             records
                 .into_par_iter()
@@ -218,6 +235,8 @@ fn planted_command(args: &[String]) -> anyhow::Result<()> {
                 "docs_per_s": n_docs as f64 / seconds.max(1e-9),
                 "mb_per_s": megabytes / seconds.max(1e-9),
                 "n_kept": verdicts.iter().filter(|r| !r.is_dropped()).count(),
+                "n_rechecked_docs": plan.summary().n_rechecked_docs,
+                "n_rechecked_pairs": plan.summary().n_rechecked_pairs,
             }),
         );
         // The pairs of this run; the verdicts are dropped before the next run's copy is made.
@@ -355,7 +374,15 @@ fn stages_command(args: Vec<String>) -> anyhow::Result<()> {
             index.insert(ordinal as u64, &record.id, signature);
         }
         index_bytes_per_doc = index.bytes_per_doc();
-        let plan = index.finish();
+        let plan = index.finish_with(|wanted| {
+            Ok::<_, std::convert::Infallible>(
+                wanted
+                    .par_iter()
+                    .map(|&o| chaff_dedup::shingle_set(&dedup_config, &segmented[o as usize]))
+                    .collect(),
+            )
+        });
+        let Ok(plan) = plan;
         let index_seconds = started.elapsed().as_secs_f64();
         let started = Instant::now();
         let deduplicated: Vec<Record> = pool.install(|| {

@@ -37,8 +37,13 @@ const PLANT_COPIES: usize = 4;
 const PLANT_SEED: u64 = 7;
 /// chaff's dedup run again on the planted corpus at one thread: (score name, `--levels`,
 /// row label).
-const CHAFF_VARIANTS: [(&str, &str, &str); 2] = [
+const CHAFF_VARIANTS: [(&str, &str, &str); 3] = [
     ("chaff_documents", "documents", "document level only"),
+    (
+        "chaff_estimate",
+        "documents-estimate",
+        "document level only, estimate alone (no recheck)",
+    ),
     (
         "chaff_exact",
         "documents-exact",
@@ -1469,8 +1474,11 @@ fn render_planted(md: &mut String, planted: &Value) {
          verification, clusters and verdicts. The first two chaff rows are the whole stage as a \
          run uses it (also repeated paragraphs and shared sentences); *document level only* is \
          the job the peers do (tokenise, shingle, sign, band, verify, cluster), verified by the \
-         MinHash estimate (the default) or by the exact Jaccard of the shingle sets \
-         (`exact_jaccard = true`, which keeps 8 bytes per distinct shingle); the ratio column \
+         MinHash estimate with the pairs estimated within `recheck_margin` (0.05) of the \
+         threshold decided by the exact Jaccard of their shingle sets, read again for those \
+         documents only (the default), by the estimate alone (`recheck_margin = 0`), or by the \
+         exact Jaccard of every pair (`exact_jaccard = true`, which keeps 8 bytes per distinct \
+         shingle of every document); the ratio column \
          compares that document-level row with each tool. Peak RSS is the whole process (the corpus is held \
          in memory by every tool). Index bytes/doc: chaff's index as it counts it (MinHash, \
          paragraph and sentence fingerprints, ids); datasketch and rensa: growth of the \

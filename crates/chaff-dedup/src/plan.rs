@@ -118,6 +118,14 @@ pub struct Summary {
     /// through a verified pair with a member that did (`Config::join_through_members`).
     #[serde(default)]
     pub n_linked_members: u64,
+    /// Documents whose shingle sets were read again because a candidate pair of theirs was
+    /// estimated within `Config::recheck_margin` of the threshold.
+    #[serde(default)]
+    pub n_rechecked_docs: u64,
+    /// Pairs (candidates, or members and their representative) decided by the exact Jaccard
+    /// of those sets instead of the estimate.
+    #[serde(default)]
+    pub n_rechecked_pairs: u64,
     /// Near-duplicate clusters that reached `max_cluster_docs` (each such cluster counted once
     /// per time its representative filled it).
     pub n_capped_clusters: u64,
@@ -556,8 +564,12 @@ pub(crate) fn has_minhash(minhash: &[u32]) -> bool {
     minhash.iter().any(|&h| h != u32::MAX)
 }
 
-/// Builds the plan of an in-memory index.
-pub(crate) fn build_in_memory(index: Index) -> Plan {
+/// Builds the plan of an in-memory index, asking `recheck` for the shingle sets of the
+/// documents in borderline pairs (see [`borderline`]).
+pub(crate) fn build_in_memory<E>(
+    index: Index,
+    recheck: impl FnOnce(&[u64]) -> Result<Vec<Vec<u64>>, E>,
+) -> Result<Plan, E> {
     let Index {
         config,
         ordinals,
@@ -574,15 +586,138 @@ pub(crate) fn build_in_memory(index: Index) -> Plan {
             .map(|id| id.len() + std::mem::size_of::<String>())
             .sum::<usize>()
         + n * 8;
-    let store = MemoryStore {
+    let mut store = MemoryStore {
         config: config.clone(),
         signatures,
         bytes_per_doc: if n == 0 { 0.0 } else { total as f64 / n as f64 },
     };
-    match build(config, ordinals, ids, store) {
-        Ok(plan) => plan,
-        Err(never) => match never {},
+    let Ok(positions) = borderline(&config, &mut store);
+    let rechecked = ask_again(&ordinals, &positions, recheck)?;
+    let Ok(plan) = build(config, ordinals, ids, store, &rechecked);
+    Ok(plan)
+}
+
+/// Asks `recheck` for the shingle sets of the documents at `positions` (by their ordinals),
+/// once, and files them by position.
+pub(crate) fn ask_again<E>(
+    ordinals: &[u64],
+    positions: &[u32],
+    recheck: impl FnOnce(&[u64]) -> Result<Vec<Vec<u64>>, E>,
+) -> Result<Rechecked, E> {
+    if positions.is_empty() {
+        return Ok(Rechecked::default());
     }
+    let wanted: Vec<u64> = positions
+        .iter()
+        .filter_map(|&pos| ordinals.get(pos as usize).copied())
+        .collect();
+    let sets = recheck(&wanted)?;
+    Ok(positions.iter().copied().zip(sets).collect())
+}
+
+/// The shingle sets read again for documents in borderline pairs, by position.
+pub(crate) type Rechecked = HashMap<u32, Vec<u64>>;
+
+/// A pair's estimated Jaccard similarity, and its exact one when the store keeps shingle sets
+/// (`exact_jaccard`) or both documents were read again for the borderline check.
+fn similarity<S: Store>(
+    store: &S,
+    rechecked: &Rechecked,
+    a: u32,
+    b: u32,
+    summary: &mut Summary,
+) -> Result<(f64, Option<f64>), S::Error> {
+    let (estimate, exact) = store.similarity(a, b)?;
+    if exact.is_some() {
+        return Ok((estimate, exact));
+    }
+    match (rechecked.get(&a), rechecked.get(&b)) {
+        (Some(set_a), Some(set_b)) => {
+            summary.n_rechecked_pairs += 1;
+            Ok((estimate, Some(exact_jaccard(set_a, set_b))))
+        }
+        _ => Ok((estimate, None)),
+    }
+}
+
+/// Calls `pair(band, a, b)` for every LSH candidate pair among the documents `alive`, once
+/// each, in a fixed order: band by band, each bucket's members with the bucket's first and
+/// with the `max_bucket_pairs` before them.
+fn for_each_candidate<S: Store>(
+    config: &Config,
+    store: &S,
+    alive: &[bool],
+    mut pair: impl FnMut(usize, u32, u32) -> Result<(), S::Error>,
+) -> Result<(), S::Error> {
+    let mut compared: HashSet<(u32, u32)> = HashSet::default();
+    let mut group: Vec<u32> = Vec::new();
+    // Only whole bands inside the signature (a configuration that was not validated may ask
+    // for more hashes than the signature holds).
+    let n_bands = config
+        .bands
+        .min(crate::n_hashes(config) / config.rows.max(1));
+    for band in 0..n_bands {
+        let mut stream = store.band(band)?;
+        let mut next = stream.next_entry()?;
+        while let Some((hash, first_pos)) = next {
+            // One bucket: the run of entries with this hash, of documents still alive.
+            group.clear();
+            let mut entry = Some((hash, first_pos));
+            while let Some((entry_hash, pos)) = entry {
+                if entry_hash != hash {
+                    break;
+                }
+                if alive.get(pos as usize).copied().unwrap_or(false) {
+                    group.push(pos);
+                }
+                entry = stream.next_entry()?;
+            }
+            next = entry;
+            for i in 1..group.len() {
+                let window_start = i.saturating_sub(config.max_bucket_pairs.max(1));
+                let earlier = std::iter::once(0).chain(window_start.max(1)..i);
+                for j in earlier {
+                    let (a, b) = (group[j], group[i]);
+                    if compared.insert((a, b)) {
+                        pair(band, a, b)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The positions (ascending) of documents in a candidate pair whose estimate falls within
+/// `recheck_margin` of the threshold, exact copies aside: the documents whose shingle sets
+/// the barrier asks to see again. Empty when the margin is 0, when near-duplicate search is
+/// off, or when the store keeps shingle sets anyway (`exact_jaccard`).
+pub(crate) fn borderline<S: Store>(config: &Config, store: &mut S) -> Result<Vec<u32>, S::Error> {
+    if config.recheck_margin <= 0.0
+        || config.exact_jaccard
+        || !config.near
+        || config.bands == 0
+        || config.rows == 0
+    {
+        return Ok(Vec::new());
+    }
+    let n = store.n_docs();
+    let mut alive = vec![true; n];
+    if config.exact {
+        for (pos, _) in store.exact_copies(tokens::hash_words(&[]))? {
+            alive[pos as usize] = false;
+        }
+    }
+    let mut wanted = vec![false; n];
+    for_each_candidate(config, store, &alive, |_, a, b| {
+        let (estimate, _) = store.similarity(a, b)?;
+        if (estimate - config.threshold).abs() < config.recheck_margin {
+            wanted[a as usize] = true;
+            wanted[b as usize] = true;
+        }
+        Ok(())
+    })?;
+    Ok((0..n as u32).filter(|&pos| wanted[pos as usize]).collect())
 }
 
 /// Decides every verdict from the fingerprints in `store`, documents at positions `0..n` with
@@ -592,6 +727,7 @@ pub(crate) fn build<S: Store>(
     ordinals: Vec<u64>,
     ids: Vec<String>,
     mut store: S,
+    rechecked: &Rechecked,
 ) -> Result<Plan, S::Error> {
     let n = store.n_docs();
     let mut summary = Summary {
@@ -599,6 +735,7 @@ pub(crate) fn build<S: Store>(
         threshold: config.threshold,
         similarity_histogram: vec![0; 20],
         index_bytes_per_doc: store.bytes_per_doc(),
+        n_rechecked_docs: rechecked.len() as u64,
         ..Summary::default()
     };
     let mut verdicts = vec![Verdict::Unique; n];
@@ -625,62 +762,35 @@ pub(crate) fn build<S: Store>(
     // The verified pairs `(a, b, similarity)`, for joining a cluster through a member.
     let mut edges: Vec<(u32, u32, f32)> = Vec::new();
     if config.near && config.bands > 0 && config.rows > 0 {
-        let mut compared: HashSet<(u32, u32)> = HashSet::default();
-        let mut group: Vec<u32> = Vec::new();
-        // Only whole bands inside the signature (a configuration that was not validated may
-        // ask for more hashes than the signature holds).
-        let n_bands = config.bands.min(crate::n_hashes(&config) / config.rows);
-        for band in 0..n_bands {
-            let mut stream = store.band(band)?;
-            let mut next = stream.next_entry()?;
-            while let Some((hash, first_pos)) = next {
-                // One bucket: the run of entries with this hash, of documents still alive.
-                group.clear();
-                let mut entry = Some((hash, first_pos));
-                while let Some((entry_hash, pos)) = entry {
-                    if entry_hash != hash {
-                        break;
-                    }
-                    if matches!(verdicts[pos as usize], Verdict::Unique) {
-                        group.push(pos);
-                    }
-                    entry = stream.next_entry()?;
+        let alive: Vec<bool> = verdicts
+            .iter()
+            .map(|v| matches!(v, Verdict::Unique))
+            .collect();
+        for_each_candidate(&config, &store, &alive, |band, a, b| {
+            let (estimate, exact) = similarity(&store, rechecked, a, b, &mut summary)?;
+            let similarity = exact.unwrap_or(estimate);
+            let accepted = similarity >= config.threshold;
+            let bin = ((similarity * 20.0) as usize).min(19);
+            summary.similarity_histogram[bin] += 1;
+            if accepted {
+                union_find.union(a, b);
+                summary.n_verified_pairs += 1;
+                if config.join_through_members {
+                    edges.push((a, b, similarity as f32));
                 }
-                next = entry;
-                for i in 1..group.len() {
-                    let window_start = i.saturating_sub(config.max_bucket_pairs.max(1));
-                    let earlier = std::iter::once(0).chain(window_start.max(1)..i);
-                    for j in earlier {
-                        let (a, b) = (group[j], group[i]);
-                        if !compared.insert((a, b)) {
-                            continue;
-                        }
-                        let (estimate, exact) = store.similarity(a, b)?;
-                        let similarity = exact.unwrap_or(estimate);
-                        let accepted = similarity >= config.threshold;
-                        let bin = ((similarity * 20.0) as usize).min(19);
-                        summary.similarity_histogram[bin] += 1;
-                        if accepted {
-                            union_find.union(a, b);
-                            summary.n_verified_pairs += 1;
-                            if config.join_through_members {
-                                edges.push((a, b, similarity as f32));
-                            }
-                        } else {
-                            summary.n_rejected_pairs += 1;
-                        }
-                        candidates.push(CandidatePair {
-                            a: ids[a as usize].clone(),
-                            b: ids[b as usize].clone(),
-                            band: band as u32,
-                            estimated_jaccard: round(estimate),
-                            exact_jaccard: exact.map(round),
-                            accepted,
-                        });
-                    }
-                }
+            } else {
+                summary.n_rejected_pairs += 1;
             }
-        }
+            candidates.push(CandidatePair {
+                a: ids[a as usize].clone(),
+                b: ids[b as usize].clone(),
+                band: band as u32,
+                estimated_jaccard: round(estimate),
+                exact_jaccard: exact.map(round),
+                accepted,
+            });
+            Ok(())
+        })?;
         summary.n_candidate_pairs = candidates.len() as u64;
     }
 
@@ -744,7 +854,8 @@ pub(crate) fn build<S: Store>(
             let mut verified = Vec::new();
             let mut rest = Vec::new();
             for &pos in remaining.iter().filter(|&&p| p != representative) {
-                let (estimate, exact) = store.similarity(pos, representative)?;
+                let (estimate, exact) =
+                    similarity(&store, rechecked, pos, representative, &mut summary)?;
                 let similarity = exact.unwrap_or(estimate);
                 if similarity >= config.threshold {
                     verified.push((pos, similarity, representative));

@@ -327,9 +327,19 @@ impl ShardedIndex {
         total as f64 / n as f64 + 8.0
     }
 
-    /// Writes the last shard and decides every verdict, reading the shards back one band at a
-    /// time. The spill files are removed afterwards.
-    pub fn finish(mut self) -> Result<Plan, Error> {
+    /// Writes the last shard and decides every verdict by the signatures alone, reading the
+    /// shards back one band at a time. The spill files are removed afterwards.
+    pub fn finish(self) -> Result<Plan, Error> {
+        self.finish_with(|_| Ok::<_, Error>(Vec::new()))
+    }
+
+    /// [`ShardedIndex::finish`], deciding the borderline pairs by their exact Jaccard
+    /// similarity as [`crate::Index::finish_with`] does: `recheck` gets the ordinals of the
+    /// documents in them and returns their [`crate::shingle_set`]s, in that order.
+    pub fn finish_with<E: From<Error>>(
+        mut self,
+        recheck: impl FnOnce(&[u64]) -> Result<Vec<Vec<u64>>, E>,
+    ) -> Result<Plan, E> {
         self.flush()?;
         let bytes_per_doc = self.bytes_per_doc();
         let n_docs = self.ids.len() as u64;
@@ -373,14 +383,18 @@ impl ShardedIndex {
             quote_runs,
             bytes_per_doc,
         };
+        let mut store = store;
+        let positions = plan::borderline(&self.config, &mut store)?;
+        let rechecked = plan::ask_again(&self.ordinals, &positions, recheck)?;
         let plan = plan::build(
             self.config.clone(),
             std::mem::take(&mut self.ordinals),
             std::mem::take(&mut self.ids),
             store,
-        );
+            &rechecked,
+        )?;
         // `self.files` removes the spill files as `self` is dropped here.
-        plan
+        Ok(plan)
     }
 }
 

@@ -89,3 +89,81 @@ fn candidates_verified_by_exact_jaccard_when_asked() {
         "estimate decides:\n{estimated}\nexact decides:\n{exact}"
     ));
 }
+
+/// Forty documents, each with a copy that edits one word in every `step` (steps 30 to 45:
+/// exact Jaccard of the 5-gram shingles about 0.72 to 0.85), so that many pairs fall near the
+/// 0.8 threshold, on both sides.
+fn near_threshold_corpus() -> Vec<Record> {
+    let mut records = Vec::new();
+    for k in 0..40 {
+        let base = words(120, k + 10);
+        let step = 30 + k % 16;
+        let mut copy = base.clone();
+        for i in (step / 2..copy.len()).step_by(step) {
+            copy[i] = format!("{}q", copy[i]);
+        }
+        for (n, text) in [base.join(" "), copy.join(" ")].into_iter().enumerate() {
+            records.push(Record::new(format!("k{k:02}-{n}"), text, Source::default()));
+        }
+    }
+    records
+}
+
+#[test]
+fn borderline_pairs_are_decided_by_their_shingle_sets() {
+    let config = Config::default();
+    let records = near_threshold_corpus();
+    let index = || {
+        let mut index = Index::new(&config);
+        for (ordinal, record) in records.iter().enumerate() {
+            index.insert(ordinal as u64, &record.id, signature(&config, record));
+        }
+        index
+    };
+    let mut asked = Vec::new();
+    let plan = index().finish_with(|wanted| {
+        asked = wanted.to_vec();
+        Ok::<_, std::convert::Infallible>(
+            wanted
+                .iter()
+                .map(|&o| chaff_dedup::shingle_set(&config, &records[o as usize]))
+                .collect(),
+        )
+    });
+    let Ok(plan) = plan;
+    let estimate_only = index().finish();
+    let (mut rechecked, mut flipped) = (0, 0);
+    for (pair, plain) in plan
+        .candidate_pairs()
+        .iter()
+        .zip(estimate_only.candidate_pairs())
+    {
+        assert_eq!((&pair.a, &pair.b), (&plain.a, &plain.b));
+        assert_eq!(plain.exact_jaccard, None);
+        assert_eq!(plain.accepted, plain.estimated_jaccard >= config.threshold);
+        if (pair.estimated_jaccard - config.threshold).abs() < config.recheck_margin {
+            let exact = pair.exact_jaccard.expect("a borderline pair is rechecked");
+            let set = |id: &str| {
+                let record = records.iter().find(|r| r.id == id).unwrap();
+                chaff_dedup::shingle_set(&config, record)
+            };
+            let truth = exact_jaccard(&set(&pair.a), &set(&pair.b));
+            assert!((exact - truth).abs() < 1e-4, "{pair:?} {truth}");
+            assert_eq!(pair.accepted, exact >= config.threshold, "{pair:?}");
+            rechecked += 1;
+            flipped += usize::from(pair.accepted != plain.accepted);
+        } else {
+            assert_eq!(pair.exact_jaccard, None, "{pair:?}");
+            assert_eq!(pair.accepted, plain.accepted);
+        }
+    }
+    println!(
+        "{rechecked} borderline pairs rechecked, {flipped} decided otherwise than by the estimate"
+    );
+    assert!(rechecked >= 5, "{rechecked}");
+    assert!(flipped >= 1, "{flipped}");
+    // Only the documents of borderline pairs were asked for, once each, in order.
+    assert!(!asked.is_empty() && asked.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(plan.summary().n_rechecked_docs, asked.len() as u64);
+    assert_eq!(estimate_only.summary().n_rechecked_docs, 0);
+}

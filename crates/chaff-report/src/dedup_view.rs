@@ -58,6 +58,12 @@ impl DedupView {
             ("candidate pairs", "n_candidate_pairs"),
             ("verified pairs", "n_verified_pairs"),
             ("rejected pairs", "n_rejected_pairs"),
+            (
+                "pairs decided by exact Jaccard near the threshold",
+                "n_rechecked_pairs",
+            ),
+            ("documents read again for them", "n_rechecked_docs"),
+            ("members joined through another member", "n_linked_members"),
             ("members split off their cluster", "n_split_members"),
             ("clusters that reached the size cap", "n_capped_clusters"),
             ("members regrouped past the cap", "n_cap_regrouped"),

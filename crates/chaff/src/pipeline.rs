@@ -267,18 +267,73 @@ impl DedupIndex {
         Ok(())
     }
 
-    /// The barrier: every signature is in; fix the plan.
-    fn finish(self) -> anyhow::Result<chaff_dedup::Plan> {
+    /// The barrier: every signature is in; fix the plan. `recheck` gives the shingle sets of
+    /// the documents in borderline pairs (`chaff_dedup::Config::recheck_margin`) by ordinal.
+    fn finish(
+        self,
+        recheck: impl FnOnce(&[u64]) -> anyhow::Result<Vec<Vec<u64>>>,
+    ) -> anyhow::Result<chaff_dedup::Plan> {
         match self {
-            DedupIndex::Memory(index) => Ok(index.finish()),
+            DedupIndex::Memory(index) => index.finish_with(recheck),
             DedupIndex::Sharded(index, dir) => {
-                let plan = index.finish().context("cannot merge the dedup shards")?;
+                let plan = index
+                    .finish_with(recheck)
+                    .context("cannot merge the dedup shards")?;
                 dir.close()
                     .context("cannot remove the dedup spill directory")?;
                 Ok(plan)
             }
         }
     }
+}
+
+/// The shingle sets of the records at the ordinals `wanted` (ascending), for the barrier's
+/// borderline pairs: `next(wanted)` gives the next record in input order (ordinal 0 first),
+/// `None` at the end, and need only decode it when `wanted` is true. Computed in parallel a
+/// batch at a time, so only a batch of wanted records is held.
+fn shingle_sets(
+    config: &chaff_dedup::Config,
+    wanted: &[u64],
+    batch_size: usize,
+    mut next: impl FnMut(bool) -> anyhow::Result<Option<Option<Record>>>,
+) -> anyhow::Result<Vec<Vec<u64>>> {
+    let mut sets = Vec::with_capacity(wanted.len());
+    let mut batch: Vec<Record> = Vec::with_capacity(batch_size.min(wanted.len()));
+    let mut ordinal = 0u64;
+    let mut at = 0;
+    while at + batch.len() < wanted.len() {
+        let want = wanted[at + batch.len()] == ordinal;
+        match next(want)? {
+            None => break,
+            Some(record) => {
+                if let (true, Some(record)) = (want, record) {
+                    batch.push(record);
+                    if batch.len() >= batch_size.max(1) {
+                        at += batch.len();
+                        sets.par_extend(
+                            std::mem::take(&mut batch)
+                                .par_iter()
+                                .map(|r| chaff_dedup::shingle_set(config, r)),
+                        );
+                    }
+                }
+            }
+        }
+        ordinal += 1;
+    }
+    sets.par_extend(
+        batch
+            .par_iter()
+            .map(|r| chaff_dedup::shingle_set(config, r)),
+    );
+    if sets.len() != wanted.len() {
+        bail!(
+            "the barrier asked for {} documents again and {} were found",
+            wanted.len(),
+            sets.len()
+        );
+    }
+    Ok(sets)
 }
 
 /// The dedup signatures of a batch, in parallel (none for a record already dropped).
@@ -535,9 +590,33 @@ pub fn run(
         .map_err(|err| err.into_error())
         .context("cannot write the spill file")?;
 
-    // The barrier: every signature is in; fix the plan.
+    // The barrier: every signature is in; fix the plan. Borderline pairs are decided by their
+    // shingle sets, read back from the spill for those documents only.
     let planning = Instant::now();
-    let plan = pass1.index.finish()?;
+    let plan = pass1.index.finish(|wanted| {
+        let reader = BufReader::with_capacity(
+            1 << 20,
+            spill.reopen().context("cannot reopen the spill file")?,
+        );
+        let mut frames = chaff_record::spill::FrameReader::new(reader);
+        let mut number = 0u64;
+        let mut buf = Vec::new();
+        shingle_sets(&config.dedup, wanted, config.run.batch_size, |want| {
+            number += 1;
+            if !frames
+                .next_frame(&mut buf)
+                .context("cannot read back the spill file")?
+            {
+                return Ok(None);
+            }
+            if !want {
+                return Ok(Some(None));
+            }
+            let record = chaff_record::spill::decode(&buf, number)
+                .context("cannot read back the spill file")?;
+            Ok(Some(Some(record)))
+        })
+    })?;
     figures.get_mut("dedup").context("dedup figures")?.seconds += planning.elapsed().as_secs_f64();
 
     // Pass 2: stream the spill through the plan to the outputs and the report.
@@ -793,7 +872,16 @@ pub fn dedup_file(
         }
         index_batch(&mut index, &batch, signatures(config, &batch), &mut ordinal)?;
     }
-    let plan = index.finish()?;
+    let plan = index.finish(|wanted| {
+        let mut reader = open()?;
+        shingle_sets(config, wanted, batch_size, |_| {
+            reader
+                .next()
+                .transpose()
+                .map(|r| r.map(Some))
+                .map_err(Into::into)
+        })
+    })?;
     let mut reader = open()?;
     let mut writer = JsonlWriter::new(output);
     let mut ordinal = 0u64;
