@@ -482,12 +482,25 @@ fn words_between<'a>(
 }
 
 /// The signatures of a corpus, inserted in input order.
+///
+/// An exact copy (its exact hash already held by an earlier document, `exact` on) is known the
+/// moment it comes in, and nothing the plan decides reads more of it than that: it is dropped
+/// whatever its other fingerprints say, and it takes part in no band, paragraph or sentence
+/// comparison. So only its exact hash and length are kept. A corpus that is mostly copies
+/// then costs the barrier (its memory and its sorts of the bands, paragraphs and sentence
+/// n-grams) what its distinct documents cost, and the plan is the same.
 #[derive(Debug, Clone)]
 pub struct Index {
     config: Config,
     ordinals: Vec<u64>,
     ids: Vec<String>,
     signatures: Vec<Signature>,
+    /// The hash of the empty text, which is never an exact copy of anything.
+    empty_hash: u64,
+    /// The first document (its position) to hold each exact hash.
+    first_of: fast_hash::HashMap<u64, u32>,
+    /// Every exact copy, `(position, first holder)`, in input order.
+    copies: Vec<(u32, u32)>,
 }
 
 impl Index {
@@ -498,12 +511,34 @@ impl Index {
             ordinals: Vec::new(),
             ids: Vec::new(),
             signatures: Vec::new(),
+            empty_hash: tokens::hash_words(&[]),
+            first_of: fast_hash::HashMap::default(),
+            copies: Vec::new(),
         }
     }
 
     /// Adds a document. `ordinal` is its position in the stream, the same in both passes;
     /// documents must come in increasing order.
     pub fn insert(&mut self, ordinal: u64, id: &str, signature: Signature) {
+        let pos = self.signatures.len() as u32;
+        let mut signature = signature;
+        if self.config.exact && signature.exact != self.empty_hash {
+            match self.first_of.entry(signature.exact) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    self.copies.push((pos, *first.get()));
+                    signature = Signature {
+                        exact: signature.exact,
+                        n_chars: signature.n_chars,
+                        minhash: Vec::new(),
+                        shingles: Vec::new(),
+                        text: TextPrint::default(),
+                    };
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(pos);
+                }
+            }
+        }
         self.ordinals.push(ordinal);
         self.ids.push(id.to_owned());
         self.signatures.push(signature);
@@ -514,14 +549,21 @@ impl Index {
         if self.signatures.is_empty() {
             return 0.0;
         }
-        let total: usize = self.signatures.iter().map(Signature::bytes).sum::<usize>()
+        self.total_bytes() as f64 / self.signatures.len() as f64
+    }
+
+    /// Bytes the index holds: signatures, ids, ordinals and the exact-copy table.
+    fn total_bytes(&self) -> usize {
+        self.signatures.iter().map(Signature::bytes).sum::<usize>()
             + self
                 .ids
                 .iter()
                 .map(|id| id.len() + std::mem::size_of::<String>())
                 .sum::<usize>()
-            + self.ordinals.len() * 8;
-        total as f64 / self.signatures.len() as f64
+            + self.ordinals.len() * 8
+            // A table slot is the entry and a control byte.
+            + self.first_of.capacity() * (std::mem::size_of::<(u64, u32)>() + 1)
+            + self.copies.len() * std::mem::size_of::<(u32, u32)>()
     }
 
     /// Decides every verdict by the signatures alone (the MinHash estimate, or the exact

@@ -332,6 +332,8 @@ pub(crate) trait BandStream<E> {
 struct MemoryStore {
     config: Config,
     signatures: Vec<crate::Signature>,
+    /// The exact copies the index found as documents came in (`Index::insert`).
+    copies: Vec<(u32, u32)>,
     bytes_per_doc: f64,
 }
 
@@ -360,21 +362,10 @@ impl Store for MemoryStore {
         self.bytes_per_doc
     }
 
-    fn exact_copies(&mut self, empty_hash: u64) -> Result<Vec<(u32, u32)>, Self::Error> {
-        let mut first_of: HashMap<u64, u32> = HashMap::default();
-        let mut copies = Vec::new();
-        for (pos, signature) in self.signatures.iter().enumerate() {
-            if signature.exact == empty_hash {
-                continue;
-            }
-            match first_of.get(&signature.exact) {
-                Some(&first) => copies.push((pos as u32, first)),
-                None => {
-                    first_of.insert(signature.exact, pos as u32);
-                }
-            }
-        }
-        Ok(copies)
+    fn exact_copies(&mut self, _empty_hash: u64) -> Result<Vec<(u32, u32)>, Self::Error> {
+        // Found as the documents came in (empty texts left out there too). Asked for twice
+        // when borderline pairs are looked for, so given as a copy.
+        Ok(self.copies.clone())
     }
 
     fn band(&self, band: usize) -> Result<MemoryBand, Self::Error> {
@@ -570,26 +561,25 @@ pub(crate) fn build_in_memory<E>(
     index: Index,
     recheck: impl FnOnce(&[u64]) -> Result<Vec<Vec<u64>>, E>,
 ) -> Result<Plan, E> {
+    let n = index.signatures.len();
+    let bytes_per_doc = if n == 0 {
+        0.0
+    } else {
+        index.total_bytes() as f64 / n as f64
+    };
     let Index {
         config,
         ordinals,
         ids,
         signatures,
+        copies,
+        ..
     } = index;
-    let n = signatures.len();
-    let total: usize = signatures
-        .iter()
-        .map(crate::Signature::bytes)
-        .sum::<usize>()
-        + ids
-            .iter()
-            .map(|id| id.len() + std::mem::size_of::<String>())
-            .sum::<usize>()
-        + n * 8;
     let mut store = MemoryStore {
         config: config.clone(),
         signatures,
-        bytes_per_doc: if n == 0 { 0.0 } else { total as f64 / n as f64 },
+        copies,
+        bytes_per_doc,
     };
     let Ok(positions) = borderline(&config, &mut store);
     let rechecked = ask_again(&ordinals, &positions, recheck)?;
