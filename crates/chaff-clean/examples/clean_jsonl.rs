@@ -45,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let record = config.apply(record);
         in_clean += clean_started.elapsed();
         for edit in &record.edits[before..] {
-            let entry = per_rule.entry(edit.rule.clone()).or_default();
+            let entry = per_rule.entry(edit.rule.to_string()).or_default();
             entry.0 += 1;
             entry.1 += edit.original.chars().count();
         }

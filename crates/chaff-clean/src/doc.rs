@@ -305,8 +305,8 @@ impl<'a> Doc<'a> {
                         }
                     } else if n_chars > 0 || !original.is_empty() {
                         edits.push(Edit {
-                            stage: "clean".to_owned(),
-                            rule: (*rule).to_owned(),
+                            stage: "clean".into(),
+                            rule: (*rule).into(),
                             span: Span::new(at_chars, at_chars + n_chars),
                             original: original.to_owned(),
                             first_copy: None,

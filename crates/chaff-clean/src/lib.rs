@@ -24,7 +24,7 @@
 //! let record = config.apply(Record::new("a", input, Source::default()));
 //! assert_eq!(record.text, "Ministers met on Wednesday.");
 //! assert_eq!(rebuild_original(&record).unwrap(), input);
-//! let rules: Vec<&str> = record.edits.iter().map(|e| e.rule.as_str()).collect();
+//! let rules: Vec<&str> = record.edits.iter().map(|e| &*e.rule).collect();
 //! assert_eq!(rules, ["html_comment", "comment_form"]);
 //! ```
 

@@ -720,7 +720,7 @@ fn a_repeat_of_a_removed_line_is_kept() {
         cleaned.text,
         "Calculating the land tax\nThe tax is worked out each year on the value of the land that you own on 31 December."
     );
-    let rules: Vec<&str> = cleaned.edits.iter().map(|e| e.rule.as_str()).collect();
+    let rules: Vec<&str> = cleaned.edits.iter().map(|e| &*e.rule).collect();
     assert_eq!(rules, ["navigation", "whitespace"]);
 }
 

@@ -1338,8 +1338,8 @@ impl Plan {
             new_text.push_str(&text[copied..byte_start]);
             let at = start - removed_chars;
             record.edits.push(Edit {
-                stage: "dedup".to_owned(),
-                rule: cut.rule.to_owned(),
+                stage: "dedup".into(),
+                rule: cut.rule.into(),
                 span: Span::new(at, at),
                 original: text[byte_start..byte_end].to_owned(),
                 first_copy: Some(self.ids[cut.first_copy as usize].clone()),

@@ -1,5 +1,6 @@
 //! The record type: one document, as it travels between stages.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -154,10 +155,11 @@ impl From<Span> for [usize; 2] {
 /// stage never overlap and are sorted by `span.start`; see [`crate::rebuild_original`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Edit {
-    /// The stage that made the edit: `clean` or `dedup`.
-    pub stage: String,
+    /// The stage that made the edit: `clean` or `dedup`. (Borrowed when it names a stage of
+    /// this build, so that an edit costs one allocation, not three.)
+    pub stage: Cow<'static, str>,
     /// The rule that made it, as named in the configuration (`html_comment`, `donation_appeal`).
-    pub rule: String,
+    pub rule: Cow<'static, str>,
     /// Where the replacement stands in the stage's output text (code points).
     pub span: Span,
     /// The text that stood there before the edit.

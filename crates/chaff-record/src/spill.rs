@@ -80,6 +80,15 @@ pub fn encode(record: &Record, out: &mut Vec<u8>) -> Result<(), Error> {
     Ok(())
 }
 
+/// A stage name as read back: the pipeline's own stages borrowed, any other owned.
+fn stage_name(name: String) -> std::borrow::Cow<'static, str> {
+    match name.as_str() {
+        "clean" => "clean".into(),
+        "dedup" => "dedup".into(),
+        _ => name.into(),
+    }
+}
+
 /// Reads one record back from a frame's payload. `number` (the frame's 1-based place in its
 /// file) names it in errors.
 pub fn decode(payload: &[u8], number: u64) -> Result<Record, Error> {
@@ -109,8 +118,8 @@ pub fn decode(payload: &[u8], number: u64) -> Result<Record, Error> {
     let mut edits = Vec::with_capacity(n_edits.min(input.bytes.len()));
     for _ in 0..n_edits {
         edits.push(Edit {
-            stage: input.string()?,
-            rule: input.string()?,
+            stage: stage_name(input.string()?),
+            rule: input.string()?.into(),
             span: input.span()?,
             original: input.string()?,
             first_copy: input.opt_string()?,
@@ -456,7 +465,7 @@ mod tests {
                 .into_iter()
                 .map(|(rule, original, at, first_copy)| Edit {
                     stage: "clean".into(),
-                    rule,
+                    rule: rule.into(),
                     span: Span::new(at, at),
                     original,
                     first_copy,

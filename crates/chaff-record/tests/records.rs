@@ -88,8 +88,8 @@ fn long_lines_are_refused_without_being_held() {
 
 fn edit(stage: &str, rule: &str, span: [usize; 2], original: &str) -> Edit {
     Edit {
-        stage: stage.into(),
-        rule: rule.into(),
+        stage: stage.to_owned().into(),
+        rule: rule.to_owned().into(),
         span: Span::from(span),
         original: original.into(),
         first_copy: None,

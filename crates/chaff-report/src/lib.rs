@@ -327,9 +327,18 @@ impl Builder {
         }
         let mut rules_in_doc: Vec<&str> = Vec::new();
         for edit in &record.edits {
-            let figures = self.rules.entry(edit.rule.clone()).or_default();
-            figures.stage.clone_from(&edit.stage);
-            if !rules_in_doc.contains(&edit.rule.as_str()) {
+            // Looked up by reference: a rule's name is allocated once, when first seen.
+            if !self.rules.contains_key(&*edit.rule) {
+                self.rules
+                    .insert(edit.rule.to_string(), RuleFigures::default());
+            }
+            let Some(figures) = self.rules.get_mut(&*edit.rule) else {
+                continue;
+            };
+            if figures.stage != edit.stage {
+                figures.stage = edit.stage.to_string();
+            }
+            if !rules_in_doc.contains(&&*edit.rule) {
                 rules_in_doc.push(&edit.rule);
                 figures.docs += 1;
             }
@@ -449,7 +458,13 @@ fn document_view(record: &Record) -> DocumentView {
         .collect();
     let removed = shown
         .iter()
-        .map(|(_, e)| (e.stage.clone(), e.rule.clone(), cut(&e.original, 400)))
+        .map(|(_, e)| {
+            (
+                e.stage.to_string(),
+                e.rule.to_string(),
+                cut(&e.original, 400),
+            )
+        })
         .collect();
     let n_chars = record.text.chars().count().min(DOCUMENT_CHARS);
     let removed_at = shown

@@ -222,7 +222,7 @@ fn a_million_documents_make_a_bounded_report() {
                 // A hundred rules in all, so the page has to cap them.
                 record.edits.push(Edit {
                     stage: "clean".into(),
-                    rule: format!("rule_{:03}", i % 1000 / 10),
+                    rule: format!("rule_{:03}", i % 1000 / 10).into(),
                     span: Span::new(0, 0),
                     original: "removed text".into(),
                     first_copy: None,
