@@ -212,10 +212,13 @@ impl RecordStage for Config {
         let cleaned = clean_page(self, &record.text, links.as_deref());
         record.text = cleaned.text;
         record.edits.extend(cleaned.edits);
+        // Words are counted only as far as the minimum: the verdict needs no more, and a
+        // whole pass over the text per document is not free.
         let n_words = record
             .text
             .split_whitespace()
             .filter(|w| w.chars().any(char::is_alphanumeric))
+            .take(self.min_words.max(1))
             .count();
         if n_words == 0 {
             record.drop_with(
