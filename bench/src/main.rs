@@ -206,17 +206,13 @@ fn planted_command(args: &[String]) -> anyhow::Result<()> {
         }
         index_bytes_per_doc = index.bytes_per_doc();
         // Borderline pairs decided by their shingle sets, as `chaff run` does.
-        let plan = pool.install(|| {
+        let Ok(plan) = pool.install(|| {
             index.finish_with(|wanted| {
-                Ok::<_, std::convert::Infallible>(
-                    wanted
-                        .par_iter()
-                        .map(|&o| chaff_dedup::shingle_set(&config, &records[o as usize]))
-                        .collect(),
-                )
+                Ok::<_, std::convert::Infallible>(chaff_dedup::shingle_sets(
+                    &config, &records, wanted,
+                ))
             })
         });
-        let Ok(plan) = plan;
         let verdicts: Vec<Record> = pool.install(|| {
             records
                 .into_par_iter()
@@ -374,15 +370,13 @@ fn stages_command(args: Vec<String>) -> anyhow::Result<()> {
             index.insert(ordinal as u64, &record.id, signature);
         }
         index_bytes_per_doc = index.bytes_per_doc();
-        let plan = index.finish_with(|wanted| {
-            Ok::<_, std::convert::Infallible>(
-                wanted
-                    .par_iter()
-                    .map(|&o| chaff_dedup::shingle_set(&dedup_config, &segmented[o as usize]))
-                    .collect(),
-            )
+        let Ok(plan) = index.finish_with(|wanted| {
+            Ok::<_, std::convert::Infallible>(chaff_dedup::shingle_sets(
+                &dedup_config,
+                &segmented,
+                wanted,
+            ))
         });
-        let Ok(plan) = plan;
         let index_seconds = started.elapsed().as_secs_f64();
         let started = Instant::now();
         let deduplicated: Vec<Record> = pool.install(|| {

@@ -456,6 +456,23 @@ pub fn shingle_set(config: &Config, record: &Record) -> Vec<u64> {
     shingles
 }
 
+/// The [`shingle_set`]s of the records at the ordinals `wanted`, in that order, for a caller
+/// of [`Index::finish_with`] that holds the records in memory, each at the position of its
+/// ordinal (an ordinal past the end gives an empty set). In parallel.
+pub fn shingle_sets(config: &Config, records: &[Record], wanted: &[u64]) -> Vec<Vec<u64>> {
+    use rayon::prelude::*;
+    wanted
+        .par_iter()
+        .map(|&ordinal| {
+            usize::try_from(ordinal)
+                .ok()
+                .and_then(|i| records.get(i))
+                .map(|record| shingle_set(config, record))
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 fn distinct(shingles: &mut Vec<u64>) {
     shingles.sort_unstable();
     shingles.dedup();
@@ -569,10 +586,9 @@ impl Index {
     /// Decides every verdict by the signatures alone (the MinHash estimate, or the exact
     /// Jaccard with `exact_jaccard`). This is the barrier: call it once all documents are in.
     pub fn finish(self) -> Plan {
-        match plan::build_in_memory(self, |_| Ok::<_, std::convert::Infallible>(Vec::new())) {
-            Ok(plan) => plan,
-            Err(never) => match never {},
-        }
+        let Ok(plan) =
+            plan::build_in_memory(self, |_| Ok::<_, std::convert::Infallible>(Vec::new()));
+        plan
     }
 
     /// Decides every verdict, deciding the candidate pairs estimated within
@@ -609,22 +625,9 @@ pub fn dedup_all(config: &Config, records: Vec<Record>) -> (Vec<Record>, Summary
             index.insert(ordinal as u64, &record.id, signature);
         }
     }
-    let plan = match index.finish_with(|ordinals| {
-        Ok::<_, std::convert::Infallible>(
-            ordinals
-                .par_iter()
-                .map(|&ordinal| {
-                    records
-                        .get(ordinal as usize)
-                        .map(|record| shingle_set(config, record))
-                        .unwrap_or_default()
-                })
-                .collect(),
-        )
-    }) {
-        Ok(plan) => plan,
-        Err(never) => match never {},
-    };
+    let Ok(plan) = index.finish_with(|wanted| {
+        Ok::<_, std::convert::Infallible>(shingle_sets(config, &records, wanted))
+    });
     let records = records
         .into_par_iter()
         .enumerate()

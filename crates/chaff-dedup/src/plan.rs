@@ -363,9 +363,8 @@ impl Store for MemoryStore {
     }
 
     fn exact_copies(&mut self, _empty_hash: u64) -> Result<Vec<(u32, u32)>, Self::Error> {
-        // Found as the documents came in (empty texts left out there too). Asked for twice
-        // when borderline pairs are looked for, so given as a copy.
-        Ok(self.copies.clone())
+        // Found as the documents came in (empty texts left out there too).
+        Ok(std::mem::take(&mut self.copies))
     }
 
     fn band(&self, band: usize) -> Result<MemoryBand, Self::Error> {
@@ -556,7 +555,7 @@ pub(crate) fn has_minhash(minhash: &[u32]) -> bool {
 }
 
 /// Builds the plan of an in-memory index, asking `recheck` for the shingle sets of the
-/// documents in borderline pairs (see [`borderline`]).
+/// documents in borderline pairs (see [`Candidates::borderline`]).
 pub(crate) fn build_in_memory<E>(
     index: Index,
     recheck: impl FnOnce(&[u64]) -> Result<Vec<Vec<u64>>, E>,
@@ -581,9 +580,9 @@ pub(crate) fn build_in_memory<E>(
         copies,
         bytes_per_doc,
     };
-    let Ok(positions) = borderline(&config, &mut store);
-    let rechecked = ask_again(&ordinals, &positions, recheck)?;
-    let Ok(plan) = build(config, ordinals, ids, store, &rechecked);
+    let Ok(candidates) = candidates(&config, &mut store);
+    let rechecked = ask_again(&ordinals, &candidates.borderline(&config), recheck)?;
+    let Ok(plan) = build(config, ordinals, ids, &store, candidates, &rechecked);
     Ok(plan)
 }
 
@@ -618,34 +617,63 @@ fn similarity<S: Store>(
     summary: &mut Summary,
 ) -> Result<(f64, Option<f64>), S::Error> {
     let (estimate, exact) = store.similarity(a, b)?;
-    if exact.is_some() {
-        return Ok((estimate, exact));
-    }
-    match (rechecked.get(&a), rechecked.get(&b)) {
-        (Some(set_a), Some(set_b)) => {
-            summary.n_rechecked_pairs += 1;
-            Ok((estimate, Some(exact_jaccard(set_a, set_b))))
-        }
-        _ => Ok((estimate, None)),
-    }
+    Ok((
+        estimate,
+        exact.or_else(|| rechecked_exact(rechecked, a, b, summary)),
+    ))
 }
 
-/// Calls `pair(band, a, b)` for every LSH candidate pair among the documents `alive`, once
-/// each, in a fixed order: band by band, each bucket's members with the bucket's first and
-/// with the `max_bucket_pairs` before them.
-fn for_each_candidate<S: Store>(
-    config: &Config,
-    store: &S,
-    alive: &[bool],
-    mut pair: impl FnMut(usize, u32, u32) -> Result<(), S::Error>,
-) -> Result<(), S::Error> {
+/// The exact Jaccard similarity of two documents that were both read again, counted.
+fn rechecked_exact(rechecked: &Rechecked, a: u32, b: u32, summary: &mut Summary) -> Option<f64> {
+    let (set_a, set_b) = (rechecked.get(&a)?, rechecked.get(&b)?);
+    summary.n_rechecked_pairs += 1;
+    Some(exact_jaccard(set_a, set_b))
+}
+
+/// What the barrier finds before it decides anything: the exact copies, and every LSH
+/// candidate pair among the other documents with the store's similarity figures. Found once,
+/// both to name the borderline documents and to decide.
+pub(crate) struct Candidates {
+    /// Every exact copy, `(position, first holder)`.
+    copies: Vec<(u32, u32)>,
+    pairs: Vec<Candidate>,
+}
+
+/// One LSH candidate pair, in the order [`candidates`] met it.
+struct Candidate {
+    band: u32,
+    a: u32,
+    b: u32,
+    estimate: f64,
+    /// Known when the store keeps shingle sets (`exact_jaccard`).
+    exact: Option<f64>,
+}
+
+/// Finds the exact copies, then every LSH candidate pair among the documents that are not
+/// copies, once each, in a fixed order: band by band, each bucket's members with the bucket's
+/// first and with the `max_bucket_pairs` before them.
+pub(crate) fn candidates<S: Store>(config: &Config, store: &mut S) -> Result<Candidates, S::Error> {
+    let n = store.n_docs();
+    let copies = if config.exact {
+        store.exact_copies(tokens::hash_words(&[]))?
+    } else {
+        Vec::new()
+    };
+    let mut pairs = Vec::new();
+    if !(config.near && config.bands > 0 && config.rows > 0) {
+        return Ok(Candidates { copies, pairs });
+    }
+    // A document takes part when it is not an exact copy and has a signature (the store's
+    // bands hold only those).
+    let mut alive = vec![true; n];
+    for &(pos, _) in &copies {
+        alive[pos as usize] = false;
+    }
     let mut compared: HashSet<(u32, u32)> = HashSet::default();
     let mut group: Vec<u32> = Vec::new();
     // Only whole bands inside the signature (a configuration that was not validated may ask
     // for more hashes than the signature holds).
-    let n_bands = config
-        .bands
-        .min(crate::n_hashes(config) / config.rows.max(1));
+    let n_bands = config.bands.min(crate::n_hashes(config) / config.rows);
     for band in 0..n_bands {
         let mut stream = store.band(band)?;
         let mut next = stream.next_entry()?;
@@ -669,54 +697,50 @@ fn for_each_candidate<S: Store>(
                 for j in earlier {
                     let (a, b) = (group[j], group[i]);
                     if compared.insert((a, b)) {
-                        pair(band, a, b)?;
+                        let (estimate, exact) = store.similarity(a, b)?;
+                        pairs.push(Candidate {
+                            band: band as u32,
+                            a,
+                            b,
+                            estimate,
+                            exact,
+                        });
                     }
                 }
             }
         }
     }
-    Ok(())
+    Ok(Candidates { copies, pairs })
 }
 
-/// The positions (ascending) of documents in a candidate pair whose estimate falls within
-/// `recheck_margin` of the threshold, exact copies aside: the documents whose shingle sets
-/// the barrier asks to see again. Empty when the margin is 0, when near-duplicate search is
-/// off, or when the store keeps shingle sets anyway (`exact_jaccard`).
-pub(crate) fn borderline<S: Store>(config: &Config, store: &mut S) -> Result<Vec<u32>, S::Error> {
-    if config.recheck_margin <= 0.0
-        || config.exact_jaccard
-        || !config.near
-        || config.bands == 0
-        || config.rows == 0
-    {
-        return Ok(Vec::new());
+impl Candidates {
+    /// The positions (ascending) of documents in a candidate pair without an exact figure
+    /// whose estimate falls within `recheck_margin` of the threshold: the documents whose
+    /// shingle sets the barrier asks to see again. None when the margin is 0.
+    pub(crate) fn borderline(&self, config: &Config) -> Vec<u32> {
+        let mut wanted: Vec<u32> = self
+            .pairs
+            .iter()
+            .filter(|pair| {
+                pair.exact.is_none()
+                    && (pair.estimate - config.threshold).abs() < config.recheck_margin
+            })
+            .flat_map(|pair| [pair.a, pair.b])
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        wanted
     }
-    let n = store.n_docs();
-    let mut alive = vec![true; n];
-    if config.exact {
-        for (pos, _) in store.exact_copies(tokens::hash_words(&[]))? {
-            alive[pos as usize] = false;
-        }
-    }
-    let mut wanted = vec![false; n];
-    for_each_candidate(config, store, &alive, |_, a, b| {
-        let (estimate, _) = store.similarity(a, b)?;
-        if (estimate - config.threshold).abs() < config.recheck_margin {
-            wanted[a as usize] = true;
-            wanted[b as usize] = true;
-        }
-        Ok(())
-    })?;
-    Ok((0..n as u32).filter(|&pos| wanted[pos as usize]).collect())
 }
 
-/// Decides every verdict from the fingerprints in `store`, documents at positions `0..n` with
-/// these ordinals and ids.
+/// Decides every verdict from the fingerprints in `store` and what [`candidates`] found in
+/// it, documents at positions `0..n` with these ordinals and ids.
 pub(crate) fn build<S: Store>(
     config: Config,
     ordinals: Vec<u64>,
     ids: Vec<String>,
-    mut store: S,
+    store: &S,
+    found: Candidates,
     rechecked: &Rechecked,
 ) -> Result<Plan, S::Error> {
     let n = store.n_docs();
@@ -731,58 +755,50 @@ pub(crate) fn build<S: Store>(
     let mut verdicts = vec![Verdict::Unique; n];
 
     // Exact copies: the first holder of a text hash is kept.
-    let empty_hash = tokens::hash_words(&[]);
-    if config.exact {
-        for (pos, first) in store.exact_copies(empty_hash)? {
-            verdicts[pos as usize] = Verdict::Duplicate {
-                of: first,
-                via: first,
-                method: DedupMethod::Exact,
-                similarity: 1.0,
-                cluster: first,
-                size: 0,
-            };
-        }
+    for &(pos, first) in &found.copies {
+        verdicts[pos as usize] = Verdict::Duplicate {
+            of: first,
+            via: first,
+            method: DedupMethod::Exact,
+            similarity: 1.0,
+            cluster: first,
+            size: 0,
+        };
     }
 
-    // Near duplicates: LSH candidates, verified, joined. A document takes part when it is not
-    // an exact copy and has a signature (the store's bands hold only those).
-    let mut candidates = Vec::new();
+    // Near duplicates: LSH candidates, verified, joined.
+    let mut candidates = Vec::with_capacity(found.pairs.len());
     let mut union_find = UnionFind::new(n);
     // The verified pairs `(a, b, similarity)`, for joining a cluster through a member.
     let mut edges: Vec<(u32, u32, f32)> = Vec::new();
-    if config.near && config.bands > 0 && config.rows > 0 {
-        let alive: Vec<bool> = verdicts
-            .iter()
-            .map(|v| matches!(v, Verdict::Unique))
-            .collect();
-        for_each_candidate(&config, &store, &alive, |band, a, b| {
-            let (estimate, exact) = similarity(&store, rechecked, a, b, &mut summary)?;
-            let similarity = exact.unwrap_or(estimate);
-            let accepted = similarity >= config.threshold;
-            let bin = ((similarity * 20.0) as usize).min(19);
-            summary.similarity_histogram[bin] += 1;
-            if accepted {
-                union_find.union(a, b);
-                summary.n_verified_pairs += 1;
-                if config.join_through_members {
-                    edges.push((a, b, similarity as f32));
-                }
-            } else {
-                summary.n_rejected_pairs += 1;
+    for pair in &found.pairs {
+        let (a, b, estimate) = (pair.a, pair.b, pair.estimate);
+        let exact = pair
+            .exact
+            .or_else(|| rechecked_exact(rechecked, a, b, &mut summary));
+        let similarity = exact.unwrap_or(estimate);
+        let accepted = similarity >= config.threshold;
+        let bin = ((similarity * 20.0) as usize).min(19);
+        summary.similarity_histogram[bin] += 1;
+        if accepted {
+            union_find.union(a, b);
+            summary.n_verified_pairs += 1;
+            if config.join_through_members {
+                edges.push((a, b, similarity as f32));
             }
-            candidates.push(CandidatePair {
-                a: ids[a as usize].clone(),
-                b: ids[b as usize].clone(),
-                band: band as u32,
-                estimated_jaccard: round(estimate),
-                exact_jaccard: exact.map(round),
-                accepted,
-            });
-            Ok(())
-        })?;
-        summary.n_candidate_pairs = candidates.len() as u64;
+        } else {
+            summary.n_rejected_pairs += 1;
+        }
+        candidates.push(CandidatePair {
+            a: ids[a as usize].clone(),
+            b: ids[b as usize].clone(),
+            band: pair.band,
+            estimated_jaccard: round(estimate),
+            exact_jaccard: exact.map(round),
+            accepted,
+        });
     }
+    summary.n_candidate_pairs = candidates.len() as u64;
 
     // Clusters, each checked member by member against its representative. Union-find joins
     // transitively, so a chain of pairs (or shared boilerplate) can join documents that are not
@@ -845,7 +861,7 @@ pub(crate) fn build<S: Store>(
             let mut rest = Vec::new();
             for &pos in remaining.iter().filter(|&&p| p != representative) {
                 let (estimate, exact) =
-                    similarity(&store, rechecked, pos, representative, &mut summary)?;
+                    similarity(store, rechecked, pos, representative, &mut summary)?;
                 let similarity = exact.unwrap_or(estimate);
                 if similarity >= config.threshold {
                     verified.push((pos, similarity, representative));

@@ -384,13 +384,18 @@ impl ShardedIndex {
             bytes_per_doc,
         };
         let mut store = store;
-        let positions = plan::borderline(&self.config, &mut store)?;
-        let rechecked = plan::ask_again(&self.ordinals, &positions, recheck)?;
+        let candidates = plan::candidates(&self.config, &mut store)?;
+        let rechecked = plan::ask_again(
+            &self.ordinals,
+            &candidates.borderline(&self.config),
+            recheck,
+        )?;
         let plan = plan::build(
             self.config.clone(),
             std::mem::take(&mut self.ordinals),
             std::mem::take(&mut self.ids),
-            store,
+            &store,
+            candidates,
             &rechecked,
         )?;
         // `self.files` removes the spill files as `self` is dropped here.

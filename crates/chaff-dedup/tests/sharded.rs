@@ -4,10 +4,9 @@
 #![allow(clippy::unwrap_used)]
 
 use std::convert::Infallible;
-
 use std::path::Path;
 
-use chaff_dedup::{Config, Error, Index, KeepPolicy, Plan, ShardedIndex, signature};
+use chaff_dedup::{Config, Error, Index, KeepPolicy, Plan, ShardedIndex, shingle_sets, signature};
 use chaff_record::{Record, Source};
 use proptest::prelude::*;
 use rayon::prelude::*;
@@ -85,18 +84,9 @@ fn in_memory(config: &Config, records: &[Record]) -> Outputs {
     for (ordinal, signature) in signatures(config, records) {
         index.insert(ordinal, &records[ordinal as usize].id, signature);
     }
-    let plan =
+    let Ok(plan) =
         index.finish_with(|wanted| Ok::<_, Infallible>(shingle_sets(config, records, wanted)));
-    let Ok(plan) = plan;
     outputs(&plan, records)
-}
-
-/// The shingle sets the barrier asks for again, from the records in memory.
-fn shingle_sets(config: &Config, records: &[Record], wanted: &[u64]) -> Vec<Vec<u64>> {
-    wanted
-        .iter()
-        .map(|&ordinal| chaff_dedup::shingle_set(config, &records[ordinal as usize]))
-        .collect()
 }
 
 /// The sharded mode with the indexed documents cut into `n_shards` shards.

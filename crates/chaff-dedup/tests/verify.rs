@@ -121,16 +121,10 @@ fn borderline_pairs_are_decided_by_their_shingle_sets() {
         index
     };
     let mut asked = Vec::new();
-    let plan = index().finish_with(|wanted| {
+    let Ok(plan) = index().finish_with(|wanted| {
         asked = wanted.to_vec();
-        Ok::<_, std::convert::Infallible>(
-            wanted
-                .iter()
-                .map(|&o| chaff_dedup::shingle_set(&config, &records[o as usize]))
-                .collect(),
-        )
+        Ok::<_, std::convert::Infallible>(chaff_dedup::shingle_sets(&config, &records, wanted))
     });
-    let Ok(plan) = plan;
     let estimate_only = index().finish();
     let (mut rechecked, mut flipped) = (0, 0);
     for (pair, plain) in plan

@@ -297,35 +297,29 @@ fn shingle_sets(
     batch_size: usize,
     mut next: impl FnMut(bool) -> anyhow::Result<Option<Option<Record>>>,
 ) -> anyhow::Result<Vec<Vec<u64>>> {
+    let batch_size = batch_size.max(1);
     let mut sets = Vec::with_capacity(wanted.len());
     let mut batch: Vec<Record> = Vec::with_capacity(batch_size.min(wanted.len()));
+    let mut to_find = wanted.iter().copied().peekable();
     let mut ordinal = 0u64;
-    let mut at = 0;
-    while at + batch.len() < wanted.len() {
-        let want = wanted[at + batch.len()] == ordinal;
-        match next(want)? {
-            None => break,
-            Some(record) => {
-                if let (true, Some(record)) = (want, record) {
-                    batch.push(record);
-                    if batch.len() >= batch_size.max(1) {
-                        at += batch.len();
-                        sets.par_extend(
-                            std::mem::take(&mut batch)
-                                .par_iter()
-                                .map(|r| chaff_dedup::shingle_set(config, r)),
-                        );
-                    }
-                }
-            }
+    while let Some(&target) = to_find.peek() {
+        let want = target == ordinal;
+        let Some(record) = next(want)? else {
+            break;
+        };
+        if want {
+            to_find.next();
+            batch.extend(record);
+        }
+        if batch.len() >= batch_size || to_find.peek().is_none() {
+            sets.par_extend(
+                std::mem::take(&mut batch)
+                    .par_iter()
+                    .map(|r| chaff_dedup::shingle_set(config, r)),
+            );
         }
         ordinal += 1;
     }
-    sets.par_extend(
-        batch
-            .par_iter()
-            .map(|r| chaff_dedup::shingle_set(config, r)),
-    );
     if sets.len() != wanted.len() {
         bail!(
             "the barrier asked for {} documents again and {} were found",
