@@ -129,10 +129,11 @@ pub struct Config {
     /// written to the audit file). Costs 8 bytes per distinct shingle in the index. Default
     /// false.
     pub exact_jaccard: bool,
-    /// Candidate pairs whose MinHash estimate falls within this of `threshold` (either side)
-    /// are decided by the exact Jaccard of their shingle sets instead, so that the estimate's
-    /// noise (a standard deviation of about 0.04 near 0.8 with 112 hashes) neither drops a
-    /// pair that is a near duplicate nor keeps one that is not. The sets are not kept in the
+    /// Candidate pairs whose MinHash estimate falls within this of `threshold` (either side,
+    /// ends included: [`Config::is_borderline`]) are decided by the exact Jaccard of their
+    /// shingle sets instead, so that the estimate's noise (a standard deviation of about 0.04
+    /// near 0.8 with 112 hashes) neither drops a pair that is a near duplicate nor keeps one
+    /// that is not. The sets are not kept in the
     /// index: the barrier asks for the borderline documents again
     /// ([`Index::finish_with`], [`ShardedIndex::finish_with`]; `chaff run` and `chaff dedup`
     /// read them back from their spill or input) and holds 8 bytes per distinct shingle of
@@ -212,6 +213,15 @@ impl Default for Config {
 pub const MAX_HASHES: usize = 4096;
 
 impl Config {
+    /// Whether a candidate estimated at `estimate` is decided by its shingle sets: within
+    /// `recheck_margin` of the threshold, either side, the margin's ends included (an estimate
+    /// is a whole number of hashes over their count, so it can fall on an end exactly: 84/112 is
+    /// 0.75). Never when the margin is 0.
+    pub fn is_borderline(&self, estimate: f64) -> bool {
+        self.recheck_margin > 0.0
+            && (estimate - self.threshold).abs() <= self.recheck_margin + 1e-9
+    }
+
     /// Checks that every value is in its range: `bands × rows` in `1..=MAX_HASHES` when `near`
     /// is on, `shingle_words` and `sentence_ngram` at least 1, thresholds in `[0, 1]`. The stage
     /// runs with any configuration without panicking (a near-duplicate pass without hashes

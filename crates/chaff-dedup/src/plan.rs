@@ -722,8 +722,7 @@ impl Candidates {
             .pairs
             .iter()
             .filter(|pair| {
-                pair.exact.is_none()
-                    && (pair.estimate - config.threshold).abs() < config.recheck_margin
+                pair.exact.is_none() && config.is_borderline(pair.estimate)
             })
             .flat_map(|pair| [pair.a, pair.b])
             .collect();

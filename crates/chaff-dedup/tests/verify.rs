@@ -135,7 +135,7 @@ fn borderline_pairs_are_decided_by_their_shingle_sets() {
         assert_eq!((&pair.a, &pair.b), (&plain.a, &plain.b));
         assert_eq!(plain.exact_jaccard, None);
         assert_eq!(plain.accepted, plain.estimated_jaccard >= config.threshold);
-        if (pair.estimated_jaccard - config.threshold).abs() < config.recheck_margin {
+        if config.is_borderline(pair.estimated_jaccard) {
             let exact = pair.exact_jaccard.expect("a borderline pair is rechecked");
             let set = |id: &str| {
                 let record = records.iter().find(|r| r.id == id).unwrap();
@@ -160,4 +160,23 @@ fn borderline_pairs_are_decided_by_their_shingle_sets() {
     assert!(!asked.is_empty() && asked.windows(2).all(|w| w[0] < w[1]));
     assert_eq!(plan.summary().n_rechecked_docs, asked.len() as u64);
     assert_eq!(estimate_only.summary().n_rechecked_docs, 0);
+}
+
+#[test]
+fn the_margin_includes_its_ends_and_nothing_when_zero() {
+    let config = Config::default();
+    assert_eq!(config.recheck_margin, 0.05);
+    // 84 of 112 hashes agree: 0.75, the lower end of the default margin around 0.8.
+    for k in [84, 85, 89, 90, 95] {
+        assert!(config.is_borderline(k as f64 / 112.0), "{k}/112");
+    }
+    for k in [83, 96, 112, 0] {
+        assert!(!config.is_borderline(k as f64 / 112.0), "{k}/112");
+    }
+    assert!(config.is_borderline(0.85) && config.is_borderline(0.75));
+    let off = Config {
+        recheck_margin: 0.0,
+        ..Config::default()
+    };
+    assert!(!off.is_borderline(0.8));
 }
