@@ -23,14 +23,16 @@
 //! Input lines are chaff's ingest input: `{"id": "...", "text": "...", ...}`; other fields are
 //! kept as metadata.
 //!
-//! Three more subcommands serve the planted-duplicate benchmark (see [`plant`]):
+//! Four more subcommands serve the planted-duplicate benchmark (see [`plant`]):
 //! - `chaff-bench plant --input FILE --out FILE --truth FILE [--seed N] [--share F] [--copies K]` writes a
 //!   corpus with planted near duplicates and their ground truth;
 //! - `chaff-bench planted --input FILE [--threads 1,2] [--pairs-out FILE]` times chaff's dedup
 //!   stage alone on it (segment runs first, untimed, as in the pipeline) and writes the pairs it
 //!   reported (each duplicate with the document it was verified against, as line numbers);
 //! - `chaff-bench score --input FILE --truth FILE --pairs NAME=FILE… [--docs-done NAME=N…]`
-//!   scores each tool's pairs (a tool that stopped early on the first N documents only).
+//!   scores each tool's pairs (a tool that stopped early on the first N documents only);
+//! - `chaff-bench misses --input FILE --truth FILE --pairs FILE` puts each planted pair that
+//!   chaff's pairs miss down to a cause (see [`misses`]).
 
 /// The allocator the `chaff` binary uses, so in-process figures match a run.
 #[global_allocator]
@@ -45,6 +47,7 @@ use chaff_record::{Record, RecordStage as _, Source};
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
+mod misses;
 mod plant;
 
 fn main() -> anyhow::Result<()> {
@@ -53,6 +56,7 @@ fn main() -> anyhow::Result<()> {
         Some("plant") => plant_command(&args[1..]),
         Some("planted") => planted_command(&args[1..]),
         Some("score") => score_command(&args[1..]),
+        Some("misses") => misses_command(&args[1..]),
         _ => stages_command(args),
     }
 }
@@ -127,6 +131,25 @@ fn score_command(args: &[String]) -> anyhow::Result<()> {
         &truth.context(usage)?,
         &tools,
         threshold,
+    )
+}
+
+/// Why chaff's pairs miss the planted pairs they miss (see [`misses`]).
+fn misses_command(args: &[String]) -> anyhow::Result<()> {
+    let (mut input, mut truth, mut pairs) = (None, None, None);
+    for (flag, value) in flags(args)? {
+        match flag {
+            "--input" => input = Some(PathBuf::from(value)),
+            "--truth" => truth = Some(PathBuf::from(value)),
+            "--pairs" => pairs = Some(PathBuf::from(value)),
+            other => bail!("unknown argument {other:?} of chaff-bench misses"),
+        }
+    }
+    let usage = "usage: chaff-bench misses --input FILE --truth FILE --pairs FILE";
+    misses::misses(
+        &input.context(usage)?,
+        &truth.context(usage)?,
+        &pairs.context(usage)?,
     )
 }
 

@@ -1022,6 +1022,21 @@ fn run_planted(
     eprintln!("bench: scoring the planted pairs");
     let score_refs: Vec<&std::ffi::OsStr> = score_args.iter().map(|a| a.as_os_str()).collect();
     let (scores, _) = run_measured(chaff_bench, &score_refs, root);
+    eprintln!("bench: why chaff misses the planted pairs it misses");
+    let documents_pairs = pairs_dir.join(format!("{}.pairs", CHAFF_VARIANTS[0].0));
+    let (misses, _) = run_measured(
+        chaff_bench,
+        &[
+            &os("misses"),
+            &os("--input"),
+            planted.as_os_str(),
+            &os("--truth"),
+            truth.as_os_str(),
+            &os("--pairs"),
+            documents_pairs.as_os_str(),
+        ],
+        root,
+    );
     Ok(json!({
         "corpus": planted.display().to_string(),
         "summary": summary,
@@ -1030,6 +1045,7 @@ fn run_planted(
         "chaff_variants": variants,
         "peers": peers,
         "scores": scores,
+        "misses": misses,
     }))
 }
 
@@ -1740,11 +1756,87 @@ fn render_planted(md: &mut String, planted: &Value) {
             );
         }
     }
+    render_misses(md, &planted["misses"]);
+}
+
+/// Why chaff's document level misses the planted pairs it misses (`chaff-bench misses`).
+fn render_misses(md: &mut String, misses: &Value) {
+    let Some(n_missed) = misses["n_missed"].as_u64() else {
+        if let Some(error) = misses["error"].as_str() {
+            let _ = writeln!(md, "\nThe analysis of chaff's misses failed: {error}");
+        }
+        return;
+    };
+    let n_positive = misses["n_planted_at_threshold"]
+        .as_f64()
+        .unwrap_or(0.0)
+        .max(1.0);
+    let _ = writeln!(
+        md,
+        "\nWhy chaff's document level misses the {n_missed} planted pairs at or above 0.8 it \
+         misses (`chaff-bench misses`; each pair goes to the first cause that holds):\n"
+    );
+    let _ = writeln!(
+        md,
+        "| cause | pairs | share of the pairs at ≥ 0.8 |\n|---|---|---|"
+    );
+    for (cause, meaning) in [
+        (
+            "normalisation",
+            "below 0.8 by chaff's words (digits to 0, punctuation to space, diacritics removed), \
+             though at or above it by the truth's runs of letters and digits",
+        ),
+        (
+            "never_candidate",
+            "the two signatures share no band: LSH never offers the pair",
+        ),
+        (
+            "estimate_outside_margin",
+            "a candidate whose estimate falls below the recheck margin",
+        ),
+        (
+            "clustering",
+            "would verify, but the two end in different clusters (members are verified against \
+             the representative)",
+        ),
+    ] {
+        let n = misses["by_cause"][cause]["n"].as_f64().unwrap_or(0.0);
+        let _ = writeln!(md, "| {meaning} | {n} | {:.4} |", n / n_positive);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_misses_table_gives_each_cause_its_count_and_share() {
+        let misses = json!({
+            "n_planted_at_threshold": 1000,
+            "n_missed": 30,
+            "by_cause": {
+                "normalisation": { "n": 20 },
+                "never_candidate": { "n": 6 },
+                "estimate_outside_margin": { "n": 1 },
+                "clustering": { "n": 3 },
+            },
+        });
+        let mut md = String::new();
+        render_misses(&mut md, &misses);
+        assert!(md.contains("misses the 30 planted pairs"), "{md}");
+        assert!(
+            md.contains("digits to 0") && md.contains("| 20 | 0.0200 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("share no band: LSH never offers the pair | 6 | 0.0060 |"),
+            "{md}"
+        );
+        assert!(md.contains("| 3 | 0.0030 |"), "{md}");
+        let mut failed = String::new();
+        render_misses(&mut failed, &json!({ "error": "cannot start" }));
+        assert!(failed.contains("failed: cannot start"), "{failed}");
+    }
 
     const SAMPLE: &str = r#"<!DOCTYPE lewis SYSTEM "lewis.dtd">
 <REUTERS TOPICS="YES" LEWISSPLIT="TRAIN" CGISPLIT="TRAINING-SET" OLDID="5544" NEWID="1">
