@@ -218,8 +218,7 @@ impl Config {
     /// is a whole number of hashes over their count, so it can fall on an end exactly: 84/112 is
     /// 0.75). Never when the margin is 0.
     pub fn is_borderline(&self, estimate: f64) -> bool {
-        self.recheck_margin > 0.0
-            && (estimate - self.threshold).abs() <= self.recheck_margin + 1e-9
+        self.recheck_margin > 0.0 && (estimate - self.threshold).abs() <= self.recheck_margin + 1e-9
     }
 
     /// Checks that every value is in its range: `bands × rows` in `1..=MAX_HASHES` when `near`

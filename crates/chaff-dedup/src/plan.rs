@@ -721,9 +721,7 @@ impl Candidates {
         let mut wanted: Vec<u32> = self
             .pairs
             .iter()
-            .filter(|pair| {
-                pair.exact.is_none() && config.is_borderline(pair.estimate)
-            })
+            .filter(|pair| pair.exact.is_none() && config.is_borderline(pair.estimate))
             .flat_map(|pair| [pair.a, pair.b])
             .collect();
         wanted.sort_unstable();
