@@ -220,7 +220,8 @@ pub(crate) trait Store {
     where
         Self: 'a;
     /// Every sentence n-gram hash, or with `quotes` every quoted content word, in ascending
-    /// order.
+    /// order. An entry whose hash no other entry has may be left out (it is shared with
+    /// nothing).
     fn sentence_entries(&self, quotes: bool) -> Result<Self::Sentences<'_>, Self::Error>;
 }
 
@@ -237,12 +238,18 @@ pub(crate) trait SentenceStream<E> {
 
 /// The sentence entries of the in-memory store, sorted in memory.
 struct MemorySentences {
-    entries: std::vec::IntoIter<SentenceEntry>,
+    /// `hash << 32 | number`, sorted.
+    keys: std::vec::IntoIter<u64>,
+    /// By number.
+    rows: Vec<SentenceRow>,
 }
 
 impl SentenceStream<std::convert::Infallible> for MemorySentences {
     fn next_sentence_entry(&mut self) -> Result<Option<SentenceEntry>, std::convert::Infallible> {
-        Ok(self.entries.next())
+        Ok(self.keys.next().and_then(|key| {
+            let (pos, sentence, paragraph, length) = *self.rows.get(key as u32 as usize)?;
+            Some(((key >> 32) as u32, pos, sentence, paragraph, length))
+        }))
     }
 }
 
@@ -414,46 +421,110 @@ impl Store for MemoryStore {
     }
 
     fn sentence_entries(&self, quotes: bool) -> Result<MemorySentences, Self::Error> {
-        let n_entries: usize = self
-            .signatures
-            .iter()
-            .map(|signature| {
-                if quotes {
-                    signature
-                        .text
-                        .quotes
-                        .iter()
-                        .map(|(_, words)| words.len())
-                        .sum()
-                } else {
-                    signature.text.sentences.iter().map(Vec::len).sum::<usize>()
-                }
-            })
-            .sum();
+        // Each sentence (or quote) gets a number in (position, sentence) order and a row
+        // `(position, sentence, paragraph, hashes)` in a table; each hash becomes one `u64`,
+        // the hash above the sentence's number. A stable sort by the hash alone then gives the
+        // entries in full tuple order, and moves 8 bytes an entry instead of 20.
+        let units = |signature: &crate::Signature| {
+            if quotes {
+                signature.text.quotes.len()
+            } else {
+                signature.text.sentences.len()
+            }
+        };
+        let mut first_number: Vec<u32> = Vec::with_capacity(self.signatures.len() + 1);
+        let mut n_units = 0u32;
+        for signature in &self.signatures {
+            first_number.push(n_units);
+            n_units = n_units.saturating_add(units(signature) as u32);
+        }
         // Built in parallel a run of documents at a time, joined in order.
-        let chunks: Vec<Vec<SentenceEntry>> = self
+        let chunks: Vec<(Vec<SentenceRow>, Vec<u64>)> = self
             .signatures
             .par_chunks(ENTRY_CHUNK)
             .enumerate()
             .map(|(chunk, signatures)| {
-                let mut entries = Vec::new();
+                let (mut rows, mut keys) = (Vec::new(), Vec::new());
                 for (k, signature) in signatures.iter().enumerate() {
-                    let pos = (chunk * ENTRY_CHUNK + k) as u32;
-                    push_sentence_entries(&mut entries, pos, &signature.text, quotes);
+                    let pos = chunk * ENTRY_CHUNK + k;
+                    push_sentence_rows(
+                        &mut rows,
+                        &mut keys,
+                        pos as u32,
+                        first_number[pos],
+                        &signature.text,
+                        quotes,
+                    );
                 }
-                entries
+                (rows, keys)
             })
             .collect();
-        let mut entries: Vec<SentenceEntry> = Vec::with_capacity(n_entries);
-        for chunk in chunks {
-            entries.extend_from_slice(&chunk);
+        let n_keys = chunks.iter().map(|(_, keys)| keys.len()).sum();
+        let mut rows: Vec<SentenceRow> = Vec::with_capacity(n_units as usize);
+        let mut keys: Vec<u64> = Vec::with_capacity(n_keys);
+        for (chunk_rows, chunk_keys) in chunks {
+            rows.extend_from_slice(&chunk_rows);
+            keys.extend_from_slice(&chunk_keys);
         }
-        // Built in (position, sentence) order, so a stable sort by hash alone gives the full
-        // tuple order (entries equal in hash and position are equal or already in order).
-        sort_by_hash_stable(&mut entries);
+        sort_by_hash_stable(&mut keys, |&key| (key >> 32) as u32);
+        // Most n-grams occur once, and a hash no other entry has is never a shared one: those
+        // are left out here, before their rows are looked up.
+        let mut n_kept = 0;
+        for i in 0..keys.len() {
+            let hash = keys[i] >> 32;
+            let shared = (i > 0 && keys[i - 1] >> 32 == hash)
+                || keys.get(i + 1).is_some_and(|next| next >> 32 == hash);
+            if shared {
+                keys[n_kept] = keys[i];
+                n_kept += 1;
+            }
+        }
+        keys.truncate(n_kept);
         Ok(MemorySentences {
-            entries: entries.into_iter(),
+            keys: keys.into_iter(),
+            rows,
         })
+    }
+}
+
+/// A sentence (or a quote) of the in-memory store's table: `(document, sentence, paragraph,
+/// number of hashes)`.
+type SentenceRow = (u32, u32, u32, u32);
+
+/// The rows and `hash << 32 | number` keys of one document's sentences (or quotes), numbered
+/// from `first`: what [`push_sentence_entries`] gives, as a table and compact keys.
+fn push_sentence_rows(
+    rows: &mut Vec<SentenceRow>,
+    keys: &mut Vec<u64>,
+    pos: u32,
+    first: u32,
+    text: &TextPrint,
+    quotes: bool,
+) {
+    let paragraph_of = |sentence: u32| {
+        text.sentence_paragraphs
+            .get(sentence as usize)
+            .copied()
+            .unwrap_or(u32::MAX)
+    };
+    let mut number = first;
+    let mut add = |sentence: u32, hashes: &[u32]| {
+        rows.push((pos, sentence, paragraph_of(sentence), hashes.len() as u32));
+        keys.extend(
+            hashes
+                .iter()
+                .map(|&hash| u64::from(hash) << 32 | u64::from(number)),
+        );
+        number += 1;
+    };
+    if quotes {
+        for (sentence, words) in &text.quotes {
+            add(*sentence, words);
+        }
+    } else {
+        for (sentence, grams) in text.sentences.iter().enumerate() {
+            add(sentence as u32, grams);
+        }
     }
 }
 
@@ -497,27 +568,30 @@ fn sort_by_sentence(postings: &mut Vec<Posting>) {
 /// corpus was the barrier's largest cost): a stable pass on the top 8 bits deals the entries
 /// into 256 buckets, then each bucket is sorted on the low 24 bits by three LSD passes, the
 /// buckets in parallel (a bucket is small enough to stay in cache).
-pub(crate) fn sort_by_hash_stable(entries: &mut [SentenceEntry]) {
+pub(crate) fn sort_by_hash_stable<T: Copy + Default + Send>(
+    entries: &mut [T],
+    hash: impl Fn(&T) -> u32 + Sync,
+) {
     if entries.len() < 4096 {
-        entries.sort_by_key(|entry| entry.0);
+        entries.sort_by_key(&hash);
         return;
     }
     let mut starts = [0usize; 257];
     for entry in entries.iter() {
-        starts[(entry.0 >> 24) as usize + 1] += 1;
+        starts[(hash(entry) >> 24) as usize + 1] += 1;
     }
     for i in 1..257 {
         starts[i] += starts[i - 1];
     }
-    let mut dealt: Vec<SentenceEntry> = vec![(0, 0, 0, 0, 0); entries.len()];
+    let mut dealt: Vec<T> = vec![T::default(); entries.len()];
     let mut next = starts;
     for &entry in entries.iter() {
-        let bucket = (entry.0 >> 24) as usize;
+        let bucket = (hash(&entry) >> 24) as usize;
         dealt[next[bucket]] = entry;
         next[bucket] += 1;
     }
     // Each bucket with its scratch space (the same stretch of `entries`).
-    let mut pairs: Vec<(&mut [SentenceEntry], &mut [SentenceEntry])> = Vec::with_capacity(256);
+    let mut pairs: Vec<(&mut [T], &mut [T])> = Vec::with_capacity(256);
     let (mut rest_dealt, mut rest_scratch) = (&mut dealt[..], &mut entries[..]);
     for bucket in 0..256 {
         let len = starts[bucket + 1] - starts[bucket];
@@ -529,18 +603,18 @@ pub(crate) fn sort_by_hash_stable(entries: &mut [SentenceEntry]) {
     }
     pairs.into_par_iter().for_each(|(bucket, scratch)| {
         // Three passes: bucket → scratch → bucket → scratch, so the bucket ends in `entries`.
-        let mut from: &mut [SentenceEntry] = bucket;
-        let mut to: &mut [SentenceEntry] = scratch;
+        let mut from: &mut [T] = bucket;
+        let mut to: &mut [T] = scratch;
         for shift in [0u32, 8, 16] {
             let mut counts = [0usize; 257];
             for entry in from.iter() {
-                counts[((entry.0 >> shift) & 0xFF) as usize + 1] += 1;
+                counts[((hash(entry) >> shift) & 0xFF) as usize + 1] += 1;
             }
             for i in 1..257 {
                 counts[i] += counts[i - 1];
             }
             for &entry in from.iter() {
-                let digit = ((entry.0 >> shift) & 0xFF) as usize;
+                let digit = ((hash(&entry) >> shift) & 0xFF) as usize;
                 to[counts[digit]] = entry;
                 counts[digit] += 1;
             }
@@ -1594,6 +1668,54 @@ mod tests {
         }
     }
 
+    /// The in-memory store's sentence stream (a table and compact keys) gives the tuple-sorted
+    /// entries of every document, less those whose hash no other entry has.
+    #[test]
+    fn the_compact_sentence_stream_is_the_sorted_entries_that_share_a_hash() {
+        let config = Config::default();
+        let texts = [
+            "The minister said the talks were useful. \"We agreed today on a broad plan for regional trade, security and energy,\" he said to reporters.",
+            "Nothing here is shared with the others at all, not one phrase of it.",
+            "Reporters heard the minister said the talks were useful. He left at noon.",
+            "",
+            "\"We agreed today on a broad plan for regional trade, security and energy,\" he said. The minister said the talks were useful.",
+        ];
+        let signatures: Vec<crate::Signature> = texts
+            .iter()
+            .enumerate()
+            .map(|(k, text)| {
+                let record = chaff_record::Record::new(
+                    format!("d{k}"),
+                    *text,
+                    chaff_record::Source::default(),
+                );
+                crate::signature(&config, &record)
+            })
+            .collect();
+        let store = MemoryStore {
+            config: config.clone(),
+            signatures,
+            copies: Vec::new(),
+            bytes_per_doc: 0.0,
+        };
+        for quotes in [false, true] {
+            let mut expected: Vec<SentenceEntry> = Vec::new();
+            for (pos, signature) in store.signatures.iter().enumerate() {
+                push_sentence_entries(&mut expected, pos as u32, &signature.text, quotes);
+            }
+            expected.sort_unstable();
+            let hashes: Vec<u32> = expected.iter().map(|entry| entry.0).collect();
+            expected.retain(|entry| hashes.iter().filter(|&&h| h == entry.0).count() > 1);
+            let Ok(mut stream) = store.sentence_entries(quotes);
+            let mut got = Vec::new();
+            while let Ok(Some(entry)) = stream.next_sentence_entry() {
+                got.push(entry);
+            }
+            assert!(!got.is_empty(), "quotes: {quotes}");
+            assert_eq!(got, expected, "quotes: {quotes}");
+        }
+    }
+
     /// The counting sort of postings gives what a tuple sort gives.
     #[test]
     fn the_posting_sort_equals_the_tuple_sort() {
@@ -1640,7 +1762,7 @@ mod tests {
         }
         let mut expected = entries.clone();
         expected.sort_unstable();
-        sort_by_hash_stable(&mut entries);
+        sort_by_hash_stable(&mut entries, |entry| entry.0);
         assert_eq!(entries, expected);
     }
 }
