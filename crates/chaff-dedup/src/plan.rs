@@ -223,6 +223,16 @@ pub(crate) trait Store {
     /// order. An entry whose hash no other entry has may be left out (it is shared with
     /// nothing).
     fn sentence_entries(&self, quotes: bool) -> Result<Self::Sentences<'_>, Self::Error>;
+    /// What the shared-sentence counting works on (see [`overlap_input`]), from
+    /// [`Store::sentence_entries`] unless the store has a quicker way to the same answer.
+    fn sentence_overlaps(
+        &self,
+        quotes: bool,
+        take: &dyn Fn(u32, u32) -> bool,
+        max_postings: usize,
+    ) -> Result<OverlapInput, Self::Error> {
+        overlap_input(&mut self.sentence_entries(quotes)?, take, max_postings)
+    }
 }
 
 /// One n-gram hash of a sentence (or one content word of its quote): the hash, the
@@ -421,6 +431,101 @@ impl Store for MemoryStore {
     }
 
     fn sentence_entries(&self, quotes: bool) -> Result<MemorySentences, Self::Error> {
+        let (keys, rows) = self.sentence_keys(quotes);
+        Ok(MemorySentences {
+            keys: keys.into_iter(),
+            rows,
+        })
+    }
+
+    /// The same answer as from the stream, without the stream: the runs are read off the
+    /// sorted keys by sentence number, `take` is asked once per sentence, and the postings are
+    /// put in sentence order by counting (the numbers are dense), never looked up or sorted
+    /// as tuples.
+    fn sentence_overlaps(
+        &self,
+        quotes: bool,
+        take: &dyn Fn(u32, u32) -> bool,
+        max_postings: usize,
+    ) -> Result<OverlapInput, Self::Error> {
+        let (keys, rows) = self.sentence_keys(quotes);
+        let taken: Vec<bool> = rows
+            .iter()
+            .map(|&(pos, _, paragraph, _)| take(pos, paragraph))
+            .collect();
+        // The runs, as sentence numbers (ascending within a run), one run after another.
+        let mut postings: Vec<u32> = Vec::new();
+        let mut runs: Vec<(u32, u32)> = Vec::new();
+        let mut i = 0;
+        while i < keys.len() {
+            let hash = keys[i] >> 32;
+            let start = postings.len();
+            let mut too_common = false;
+            while i < keys.len() && keys[i] >> 32 == hash {
+                let number = keys[i] as u32;
+                if !too_common && taken[number as usize] {
+                    if postings.len() - start == max_postings {
+                        too_common = true;
+                    } else {
+                        postings.push(number);
+                    }
+                }
+                i += 1;
+            }
+            let length = postings.len() - start;
+            if too_common || length < 2 {
+                postings.truncate(start);
+            } else {
+                runs.push((start as u32, length as u32));
+            }
+        }
+        drop(keys);
+        // Dense numbers for the sentences that hold a posting, in sentence-number order.
+        let mut n_runs_of = vec![0u32; rows.len()];
+        for &number in &postings {
+            n_runs_of[number as usize] += 1;
+        }
+        let mut dense = vec![u32::MAX; rows.len()];
+        let mut sentences: Vec<SentenceRef> = Vec::new();
+        let mut run_offsets: Vec<u32> = Vec::new();
+        let mut n_placed = 0u32;
+        for (number, &n) in n_runs_of.iter().enumerate() {
+            if n > 0 {
+                dense[number] = sentences.len() as u32;
+                let (pos, sentence, _, length) = rows[number];
+                sentences.push((pos, sentence, length));
+                run_offsets.push(n_placed);
+                n_placed += n;
+            }
+        }
+        run_offsets.push(n_placed);
+        // Each sentence's runs in run order, which is hash order.
+        let mut next_slot: Vec<u32> = run_offsets[..sentences.len()].to_vec();
+        let mut sentence_runs = vec![(0u32, 0u32); postings.len()];
+        for &(start, length) in &runs {
+            for &number in &postings[start as usize..(start + length) as usize] {
+                let slot = &mut next_slot[dense[number as usize] as usize];
+                sentence_runs[*slot as usize] = (start, length);
+                *slot += 1;
+            }
+        }
+        let numbers: Vec<u32> = postings
+            .iter()
+            .map(|&number| dense[number as usize])
+            .collect();
+        Ok(OverlapInput {
+            sentences,
+            run_offsets,
+            runs: sentence_runs,
+            numbers,
+        })
+    }
+}
+
+impl MemoryStore {
+    /// Every sentence's (or quote's) row in (position, sentence) order, and its hashes as keys
+    /// `hash << 32 | row number`, sorted.
+    fn sentence_keys(&self, quotes: bool) -> (Vec<u64>, Vec<SentenceRow>) {
         // Each sentence (or quote) gets a number in (position, sentence) order and a row
         // `(position, sentence, paragraph, hashes)` in a table; each hash becomes one `u64`,
         // the hash above the sentence's number. A stable sort by the hash alone then gives the
@@ -480,10 +585,7 @@ impl Store for MemoryStore {
             }
         }
         keys.truncate(n_kept);
-        Ok(MemorySentences {
-            keys: keys.into_iter(),
-            rows,
-        })
+        (keys, rows)
     }
 }
 
@@ -1127,10 +1229,8 @@ pub(crate) fn build<S: Store>(
                         .is_some_and(|word| word & (1 << (paragraph % 64)) != 0)
                 })
         };
-        for_each_overlap(
-            &mut store.sentence_entries(false)?,
-            take,
-            config.max_ngram_postings,
+        count_overlaps(
+            &store.sentence_overlaps(false, &take, config.max_ngram_postings)?,
             |len_a, len_b, count| {
                 let score = f64::from(count) / f64::from(len_a.min(len_b).max(1));
                 (score >= config.sentence_threshold && count >= 2).then_some(score)
@@ -1139,11 +1239,9 @@ pub(crate) fn build<S: Store>(
                 let best = matches.entry((a, sa, b, sb)).or_insert(0.0);
                 *best = best.max(score as f32);
             },
-        )?;
-        for_each_overlap(
-            &mut store.sentence_entries(true)?,
-            take,
-            config.max_ngram_postings,
+        );
+        count_overlaps(
+            &store.sentence_overlaps(true, &take, config.max_ngram_postings)?,
             |len_a, len_b, count| {
                 let score = f64::from(count) / f64::from(len_a.min(len_b).max(1));
                 (score >= config.quote_threshold && count as usize >= config.min_quote_words)
@@ -1153,7 +1251,7 @@ pub(crate) fn build<S: Store>(
                 let best = matches.entry((a, sa, b, sb)).or_insert(0.0);
                 *best = best.max(score as f32);
             },
-        )?;
+        );
         let mut per_sentence: BTreeMap<(u32, u32), BTreeMap<u32, f32>> = BTreeMap::new();
         let mut pair_counts: BTreeMap<(u32, u32), (HashSet<u32>, HashSet<u32>)> = BTreeMap::new();
         for (&(a, sa, b, sb), &score) in &matches {
@@ -1481,20 +1579,31 @@ fn removed_before(removed: &[(usize, usize)]) -> Vec<usize> {
     sums
 }
 
-/// For sentence entries sorted by hash, calls `found` with each pair of sentences of
-/// different documents (earlier document first, each as `(document, sentence, hashes it has)`)
-/// that share hashes, and the pair's score, when `score` gives one for the two sentences'
-/// numbers of hashes and the number they share. Only entries `take` accepts (by document and
-/// paragraph) count; hashes held by more than `max_postings` sentences are too common to
-/// count. Pairs are counted one sentence at a time, so memory holds the shared postings and
-/// one sentence's counts, never every pair of the corpus; the stream may come from disk.
-fn for_each_overlap<E>(
+/// What the counting of shared sentences works on: each sentence that shares a hash with
+/// another (and that `take` accepted), numbered densely in (document, sentence) order, with
+/// the runs of the hashes it holds; a run is the dense numbers of the sentences that hold one
+/// hash, ascending.
+#[derive(Debug, PartialEq)]
+pub(crate) struct OverlapInput {
+    /// By dense number: `(document, sentence, number of hashes)`.
+    sentences: Vec<SentenceRef>,
+    /// Sentence `k`'s runs are `runs[run_offsets[k]..run_offsets[k + 1]]`, in hash order.
+    run_offsets: Vec<u32>,
+    /// `(start, length)` of a run in `numbers`.
+    runs: Vec<(u32, u32)>,
+    /// Every run's dense sentence numbers, one run after another.
+    numbers: Vec<u32>,
+}
+
+/// The [`OverlapInput`] of a stream of sentence entries sorted by hash. Only entries `take`
+/// accepts (by document and paragraph) count; hashes held by more than `max_postings`
+/// sentences are too common to count. Memory holds the shared postings, never every entry:
+/// the stream may come from disk.
+pub(crate) fn overlap_input<E>(
     stream: &mut impl SentenceStream<E>,
-    take: impl Fn(u32, u32) -> bool,
+    take: &dyn Fn(u32, u32) -> bool,
     max_postings: usize,
-    score: impl Fn(u32, u32, u32) -> Option<f64> + Sync,
-    mut found: impl FnMut((u32, u32, u32), (u32, u32, u32), f64),
-) -> Result<(), E> {
+) -> Result<OverlapInput, E> {
     // The postings of hashes held by 2 to `max_postings` sentences, as (document, sentence,
     // length), sorted by hash then document: in real text most n-grams occur once, so what is
     // kept is small. A run longer than `max_postings` stops being buffered.
@@ -1551,12 +1660,40 @@ fn for_each_overlap<E>(
         .map(|hashes| (hashes[0].0, hashes[0].1, postings[hashes[0].4 as usize].2))
         .collect();
     let mut numbers = vec![0u32; postings.len()];
+    let mut run_offsets = Vec::with_capacity(groups.len() + 1);
+    let mut runs = Vec::with_capacity(by_sentence.len());
     for (number, hashes) in groups.iter().enumerate() {
+        run_offsets.push(runs.len() as u32);
         for posting in hashes.iter() {
             numbers[posting.4 as usize] = number as u32;
+            runs.push((posting.2, posting.3));
         }
     }
-    drop(postings);
+    run_offsets.push(runs.len() as u32);
+    Ok(OverlapInput {
+        sentences,
+        run_offsets,
+        runs,
+        numbers,
+    })
+}
+
+/// Calls `found` with each pair of sentences of different documents (earlier document first,
+/// each as `(document, sentence, hashes it has)`) that share hashes, and the pair's score,
+/// when `score` gives one for the two sentences' numbers of hashes and the number they share.
+/// Pairs are counted one sentence at a time, so memory holds one sentence's counts (a thread),
+/// never every pair of the corpus.
+fn count_overlaps(
+    input: &OverlapInput,
+    score: impl Fn(u32, u32, u32) -> Option<f64> + Sync,
+    mut found: impl FnMut((u32, u32, u32), (u32, u32, u32), f64),
+) {
+    let OverlapInput {
+        sentences,
+        run_offsets,
+        runs,
+        numbers,
+    } = input;
     // Per sentence, the number of the first sentence of a later document.
     let mut later_from = vec![0u32; sentences.len()];
     let mut end = sentences.len();
@@ -1577,8 +1714,9 @@ fn for_each_overlap<E>(
         counts: vec![0; sentences.len()],
         touched: Vec::new(),
     };
-    let count_one = |counter: &mut Counter, number: usize, hashes: &[Posting]| {
-        for &(_, _, start, run_length, _) in hashes {
+    let count_one = |counter: &mut Counter, number: usize| {
+        let own = &runs[run_offsets[number] as usize..run_offsets[number + 1] as usize];
+        for &(start, run_length) in own {
             let run = &numbers[start as usize..(start + run_length) as usize];
             // Only the later documents' sentences count, and they are the run's tail.
             let later = run.partition_point(|&other| other < later_from[number]);
@@ -1604,14 +1742,11 @@ fn for_each_overlap<E>(
         counted.sort_unstable_by_key(|&(other, _)| other);
         counted
     };
-    for (batch_number, batch) in groups.chunks(OVERLAP_BATCH).enumerate() {
-        let first = batch_number * OVERLAP_BATCH;
-        let counted: Vec<Vec<(u32, f64)>> = batch
-            .par_iter()
-            .enumerate()
-            .map_init(new_counter, |counter, (k, hashes)| {
-                count_one(counter, first + k, hashes)
-            })
+    for first in (0..sentences.len()).step_by(OVERLAP_BATCH) {
+        let last = (first + OVERLAP_BATCH).min(sentences.len());
+        let counted: Vec<Vec<(u32, f64)>> = (first..last)
+            .into_par_iter()
+            .map_init(new_counter, count_one)
             .collect();
         for (k, pairs) in counted.into_iter().enumerate() {
             for (other, score) in pairs {
@@ -1619,7 +1754,6 @@ fn for_each_overlap<E>(
             }
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -1713,6 +1847,26 @@ mod tests {
             }
             assert!(!got.is_empty(), "quotes: {quotes}");
             assert_eq!(got, expected, "quotes: {quotes}");
+            // The in-memory store's own way to the counting input gives what the stream
+            // gives, whatever `take` refuses and however common a hash may be.
+            let takes: [&dyn Fn(u32, u32) -> bool; 3] =
+                [&|_, _| true, &|pos, _| pos != 2, &|pos, paragraph| {
+                    pos != 0 || paragraph != 0
+                }];
+            for (k, take) in takes.into_iter().enumerate() {
+                for max_postings in [1, 2, 3, 64] {
+                    let Ok(from_stream) = overlap_input(
+                        &mut store.sentence_entries(quotes).unwrap(),
+                        take,
+                        max_postings,
+                    );
+                    let Ok(direct) = store.sentence_overlaps(quotes, take, max_postings);
+                    assert_eq!(direct, from_stream, "quotes: {quotes}, max {max_postings}");
+                    if k == 0 && max_postings == 64 {
+                        assert!(!direct.sentences.is_empty(), "quotes: {quotes}");
+                    }
+                }
+            }
         }
     }
 
