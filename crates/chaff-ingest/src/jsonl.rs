@@ -146,8 +146,17 @@ pub(crate) fn stream_reader<E>(
 
 /// One JSON line to a record, or to a quarantine entry naming the line.
 fn parse_line(config: &Config, name: &str, line: &RawLine) -> Item {
-    let decoded = decode::lossy_utf8(&line.bytes);
-    let mut object: Map<String, Value> = match serde_json::from_str(&decoded.text) {
+    // Valid UTF-8 (nearly every line) is parsed where it lies; a line with invalid bytes is
+    // repaired into a copy first, and the repairs counted.
+    let repaired;
+    let (text, n_invalid) = match std::str::from_utf8(&line.bytes) {
+        Ok(text) => (text, 0),
+        Err(_) => {
+            repaired = decode::lossy_utf8(&line.bytes);
+            (repaired.text.as_str(), repaired.n_invalid)
+        }
+    };
+    let mut object: Map<String, Value> = match serde_json::from_str(text) {
         Ok(Value::Object(object)) => object,
         Ok(other) => {
             return quarantine(
@@ -243,8 +252,8 @@ fn parse_line(config: &Config, name: &str, line: &RawLine) -> Item {
         }
     }
     metadata.insert("format".into(), "jsonl".into());
-    if decoded.n_invalid > 0 {
-        metadata.insert("invalid_utf8".into(), decoded.n_invalid.into());
+    if n_invalid > 0 {
+        metadata.insert("invalid_utf8".into(), n_invalid.into());
     }
     record.metadata = metadata;
     Item::Record(record)

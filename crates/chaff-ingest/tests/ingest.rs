@@ -259,3 +259,36 @@ fn lines_nested_too_deep_for_a_record_are_quarantined() {
     assert_eq!(entry.source.line, Some(2));
     assert!(entry.error.contains("127 levels"), "{}", entry.error);
 }
+
+/// A JSON line with bytes that are not UTF-8 is repaired (U+FFFD each) and the repairs are
+/// counted on its record; the valid lines around it are read as they are, uncounted.
+#[test]
+fn invalid_utf8_inside_a_json_line_is_repaired_and_counted() {
+    let mut input: Vec<u8> = b"{\"id\":\"a\",\"text\":\"Caf\xc3\xa9 before.\"}\n".to_vec();
+    input
+        .extend_from_slice(b"{\"id\":\"b\",\"text\":\"Bad \xff\xfe bytes and a cut \xe2\x82.\"}\n");
+    input.extend_from_slice(b"{\"id\":\"c\",\"text\":\"Clean after.\"}\n");
+    let mut items = Vec::new();
+    ingest_reader(
+        &Config::default(),
+        input.as_slice(),
+        "mixed",
+        None,
+        1024,
+        |batch| {
+            items.extend(batch);
+            Ok::<(), ()>(())
+        },
+    )
+    .unwrap();
+    let [Item::Record(a), Item::Record(b), Item::Record(c)] = items.as_slice() else {
+        panic!("{items:?}");
+    };
+    assert_eq!(a.text, "Café before.");
+    assert_eq!(b.text, "Bad \u{fffd}\u{fffd} bytes and a cut \u{fffd}.");
+    assert_eq!(b.metadata.get("invalid_utf8"), Some(&serde_json::json!(3)));
+    assert_eq!(c.text, "Clean after.");
+    for clean in [a, c] {
+        assert_eq!(clean.metadata.get("invalid_utf8"), None);
+    }
+}
