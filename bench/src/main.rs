@@ -31,8 +31,9 @@
 //!   reported (each duplicate with the document it was verified against, as line numbers);
 //! - `chaff-bench score --input FILE --truth FILE --pairs NAME=FILE… [--docs-done NAME=N…]`
 //!   scores each tool's pairs (a tool that stopped early on the first N documents only);
-//! - `chaff-bench misses --input FILE --truth FILE --pairs FILE` puts each planted pair that
-//!   chaff's pairs miss down to a cause (see [`misses`]).
+//! - `chaff-bench misses --input FILE --truth FILE --pairs FILE [--candidates FILE]` puts each
+//!   planted pair that chaff's pairs miss down to a cause (see [`misses`]); the candidates are
+//!   what `planted --candidates-out` wrote in the same run.
 
 /// The allocator the `chaff` binary uses, so in-process figures match a run.
 #[global_allocator]
@@ -136,20 +137,23 @@ fn score_command(args: &[String]) -> anyhow::Result<()> {
 
 /// Why chaff's pairs miss the planted pairs they miss (see [`misses`]).
 fn misses_command(args: &[String]) -> anyhow::Result<()> {
-    let (mut input, mut truth, mut pairs) = (None, None, None);
+    let (mut input, mut truth, mut pairs, mut candidates) = (None, None, None, None);
     for (flag, value) in flags(args)? {
         match flag {
             "--input" => input = Some(PathBuf::from(value)),
             "--truth" => truth = Some(PathBuf::from(value)),
             "--pairs" => pairs = Some(PathBuf::from(value)),
+            "--candidates" => candidates = Some(PathBuf::from(value)),
             other => bail!("unknown argument {other:?} of chaff-bench misses"),
         }
     }
-    let usage = "usage: chaff-bench misses --input FILE --truth FILE --pairs FILE";
+    let usage =
+        "usage: chaff-bench misses --input FILE --truth FILE --pairs FILE [--candidates FILE]";
     misses::misses(
         &input.context(usage)?,
         &truth.context(usage)?,
         &pairs.context(usage)?,
+        candidates.as_deref(),
     )
 }
 
@@ -158,7 +162,7 @@ fn misses_command(args: &[String]) -> anyhow::Result<()> {
 fn planted_command(args: &[String]) -> anyhow::Result<()> {
     let mut input = None;
     let mut threads: Vec<usize> = vec![1, 2];
-    let mut pairs_out = None;
+    let (mut pairs_out, mut candidates_out) = (None, None);
     let mut levels = "all".to_owned();
     for (flag, value) in flags(args)? {
         match flag {
@@ -172,11 +176,12 @@ fn planted_command(args: &[String]) -> anyhow::Result<()> {
                     .with_context(|| format!("bad --threads {value:?}"))?;
             }
             "--pairs-out" => pairs_out = Some(PathBuf::from(value)),
+            "--candidates-out" => candidates_out = Some(PathBuf::from(value)),
             other => bail!("unknown argument {other:?} of chaff-bench planted"),
         }
     }
     let usage = "usage: chaff-bench planted --input FILE [--threads 1,2] [--pairs-out FILE] \
-                 [--levels all|documents|documents-estimate|documents-exact]";
+                 [--candidates-out FILE] [--levels all|documents|documents-estimate|documents-exact]";
     let input = input.context(usage)?;
     // `all`: the stage as the pipeline runs it (documents, paragraphs, shared sentences);
     // `documents`: the document level alone, the job the MinHash peers do (tokenise, shingle,
@@ -208,7 +213,7 @@ fn planted_command(args: &[String]) -> anyhow::Result<()> {
         .collect();
     let mut runs = Map::new();
     let mut index_bytes_per_doc = 0.0;
-    let mut pairs = String::new();
+    let (mut pairs, mut candidates) = (String::new(), String::new());
     for &n_threads in &threads {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(n_threads)
@@ -260,9 +265,16 @@ fn planted_command(args: &[String]) -> anyhow::Result<()> {
         );
         // The pairs of this run; the verdicts are dropped before the next run's copy is made.
         pairs = reported_pairs(&verdicts);
+        if candidates_out.is_some() {
+            candidates = candidate_lines(&plan, &verdicts);
+        }
     }
     if let Some(path) = pairs_out {
         std::fs::write(&path, pairs).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = candidates_out {
+        std::fs::write(&path, candidates)
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     println!(
         "{}",
@@ -275,6 +287,23 @@ fn planted_command(args: &[String]) -> anyhow::Result<()> {
         })
     );
     Ok(())
+}
+
+/// Every LSH candidate pair the plan compared, as JSON lines `[a, b]` of 0-based positions
+/// (for `chaff-bench misses`, which tells a pair never compared from one compared and split).
+fn candidate_lines(plan: &chaff_dedup::Plan, verdicts: &[Record]) -> String {
+    let position: std::collections::HashMap<&str, usize> = verdicts
+        .iter()
+        .enumerate()
+        .map(|(k, record)| (record.id.as_str(), k))
+        .collect();
+    let mut out = String::new();
+    for pair in plan.candidate_pairs() {
+        if let (Some(a), Some(b)) = (position.get(pair.a.as_str()), position.get(pair.b.as_str())) {
+            out.push_str(&format!("[{a},{b}]\n"));
+        }
+    }
+    out
 }
 
 /// Each duplicate with the document it was verified against (`via`, for a member joined through

@@ -9,8 +9,12 @@
 //!    (at 14 bands of 8 rows a pair at 0.8 is a candidate 92% of the time);
 //! 3. **estimate outside the margin**: a candidate whose MinHash estimate falls below the
 //!    recheck margin, so the estimate rejects it without a look at the shingle sets;
-//! 4. **clustering**: the pair would verify, but the two documents end in different clusters
-//!    (each member is verified against its cluster's representative, not against every member).
+//! 4. **never compared** (when the stage's candidate pairs are given): the two share a band, but
+//!    their bucket is so full that they are more than `max_bucket_pairs` apart in it, and no
+//!    other band brings them together;
+//! 5. **clustering**: the pair was compared and would verify, but the two documents end in
+//!    different clusters: a member joins its cluster's representative directly or through one
+//!    member that did, never through a chain, and one of the two is further than that.
 //!
 //! The categories are computed from the documents alone with chaff's own functions, so they
 //! explain a default-configuration run; they do not re-run the stage.
@@ -34,7 +38,12 @@ fn find(parent: &mut HashMap<usize, usize>, mut x: usize) -> usize {
 }
 
 /// `chaff-bench misses`: prints the count of missed planted pairs per cause, as JSON.
-pub fn misses(input: &Path, truth: &Path, pairs: &Path) -> anyhow::Result<()> {
+pub fn misses(
+    input: &Path,
+    truth: &Path,
+    pairs: &Path,
+    candidates: Option<&Path>,
+) -> anyhow::Result<()> {
     let config = chaff_dedup::Config::default();
     let documents = crate::plant::read_documents(input)?;
     let mut parent: HashMap<usize, usize> = HashMap::new();
@@ -79,6 +88,24 @@ pub fn misses(input: &Path, truth: &Path, pairs: &Path) -> anyhow::Result<()> {
             missed.push((source, copy, kind));
         }
     }
+    // The candidate pairs the stage compared, when given.
+    let compared: Option<std::collections::HashSet<(usize, usize)>> = match candidates {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let mut set = std::collections::HashSet::new();
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let value: Value = serde_json::from_str(line)?;
+                let (Some(a), Some(b)) = (value[0].as_u64(), value[1].as_u64()) else {
+                    bail!("{}: a line is not [a, b]", path.display());
+                };
+                let (a, b) = (a as usize, b as usize);
+                set.insert((a.min(b), a.max(b)));
+            }
+            Some(set)
+        }
+    };
     let segment = chaff_segment::Config::default();
     let permutations = chaff_dedup::Permutations::new(config.bands * config.rows, config.seed);
     let record = |i: usize| {
@@ -106,6 +133,11 @@ pub fn misses(input: &Path, truth: &Path, pairs: &Path) -> anyhow::Result<()> {
                     && !config.is_borderline(chaff_dedup::estimated_jaccard(&sa, &sb))
                 {
                     "estimate_outside_margin"
+                } else if compared
+                    .as_ref()
+                    .is_some_and(|set| !set.contains(&(*source.min(copy), *source.max(copy))))
+                {
+                    "never_compared"
                 } else {
                     "clustering"
                 }
@@ -118,6 +150,7 @@ pub fn misses(input: &Path, truth: &Path, pairs: &Path) -> anyhow::Result<()> {
         "normalisation",
         "never_candidate",
         "estimate_outside_margin",
+        "never_compared",
         "clustering",
     ] {
         let mut by_kind: std::collections::BTreeMap<&str, u64> = Default::default();

@@ -956,21 +956,25 @@ fn run_planted(
     for (name, levels, _) in CHAFF_VARIANTS {
         eprintln!("bench: chaff dedup ({levels}) on the planted corpus");
         let variant_pairs = pairs_dir.join(format!("{name}.pairs"));
-        let (mut figures, rss) = run_measured(
-            chaff_bench,
-            &[
-                &os("planted"),
-                &os("--input"),
-                planted.as_os_str(),
-                &os("--threads"),
-                &os("1"),
-                &os("--levels"),
-                &os(levels),
-                &os("--pairs-out"),
-                variant_pairs.as_os_str(),
-            ],
-            root,
-        );
+        let variant_candidates = pairs_dir.join(format!("{name}.candidates"));
+        let mut args: Vec<std::ffi::OsString> = vec![
+            os("planted"),
+            os("--input"),
+            planted.clone().into_os_string(),
+            os("--threads"),
+            os("1"),
+            os("--levels"),
+            os(levels),
+            os("--pairs-out"),
+            variant_pairs.clone().into_os_string(),
+        ];
+        // The default variant's compared pairs, for the analysis of its misses.
+        if *name == *CHAFF_VARIANTS[0].0 {
+            args.push(os("--candidates-out"));
+            args.push(variant_candidates.into_os_string());
+        }
+        let arg_refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        let (mut figures, rss) = run_measured(chaff_bench, &arg_refs, root);
         if figures.get("error").is_none() {
             figures["peak_rss_mb"] = json!(rss);
             score_args.push(os("--pairs"));
@@ -1024,6 +1028,7 @@ fn run_planted(
     let (scores, _) = run_measured(chaff_bench, &score_refs, root);
     eprintln!("bench: why chaff misses the planted pairs it misses");
     let documents_pairs = pairs_dir.join(format!("{}.pairs", CHAFF_VARIANTS[0].0));
+    let documents_candidates = pairs_dir.join(format!("{}.candidates", CHAFF_VARIANTS[0].0));
     let (misses, _) = run_measured(
         chaff_bench,
         &[
@@ -1034,6 +1039,8 @@ fn run_planted(
             truth.as_os_str(),
             &os("--pairs"),
             documents_pairs.as_os_str(),
+            &os("--candidates"),
+            documents_candidates.as_os_str(),
         ],
         root,
     );
@@ -1795,9 +1802,14 @@ fn render_misses(md: &mut String, misses: &Value) {
             "a candidate whose estimate falls below the recheck margin",
         ),
         (
+            "never_compared",
+            "the two share a band, but their bucket is so full that they stand more than \
+             `max_bucket_pairs` (64) apart in it, in every band they share",
+        ),
+        (
             "clustering",
-            "would verify, but the two end in different clusters (members are verified against \
-             the representative)",
+            "compared and would verify, but the two end in different clusters: one is more \
+             than one verified step from the other's representative (the guard against chains)",
         ),
     ] {
         let n = misses["by_cause"][cause]["n"].as_f64().unwrap_or(0.0);
