@@ -278,32 +278,39 @@ pub(crate) fn push_sentence_entries(
     text: &TextPrint,
     quotes: bool,
 ) {
+    for (sentence, paragraph, hashes) in sentence_units(text, quotes) {
+        let length = hashes.len() as u32;
+        entries.extend(
+            hashes
+                .iter()
+                .map(|&hash| (hash, pos, sentence, paragraph, length)),
+        );
+    }
+}
+
+/// A document's sentences (or with `quotes` its quotes) in order, each as (sentence index,
+/// paragraph it stands in or `u32::MAX`, its hashes).
+fn sentence_units(text: &TextPrint, quotes: bool) -> impl Iterator<Item = (u32, u32, &[u32])> + '_ {
     let paragraph_of = |sentence: u32| {
         text.sentence_paragraphs
             .get(sentence as usize)
             .copied()
             .unwrap_or(u32::MAX)
     };
-    if quotes {
-        for (sentence, words) in &text.quotes {
-            let paragraph = paragraph_of(*sentence);
-            entries.extend(
-                words
-                    .iter()
-                    .map(|&hash| (hash, pos, *sentence, paragraph, words.len() as u32)),
-            );
-        }
-    } else {
-        for (sentence, grams) in text.sentences.iter().enumerate() {
-            let sentence = sentence as u32;
-            let paragraph = paragraph_of(sentence);
-            entries.extend(
-                grams
-                    .iter()
-                    .map(|&hash| (hash, pos, sentence, paragraph, grams.len() as u32)),
-            );
-        }
-    }
+    let quoted = text
+        .quotes
+        .iter()
+        .filter(move |_| quotes)
+        .map(|(sentence, words)| (*sentence, words.as_slice()));
+    let whole = text
+        .sentences
+        .iter()
+        .enumerate()
+        .filter(move |_| !quotes)
+        .map(|(sentence, grams)| (sentence as u32, grams.as_slice()));
+    quoted
+        .chain(whole)
+        .map(move |(sentence, hashes)| (sentence, paragraph_of(sentence), hashes))
 }
 
 /// One paragraph: its hash, the document's position, the paragraph's index in the document,
@@ -603,30 +610,13 @@ fn push_sentence_rows(
     text: &TextPrint,
     quotes: bool,
 ) {
-    let paragraph_of = |sentence: u32| {
-        text.sentence_paragraphs
-            .get(sentence as usize)
-            .copied()
-            .unwrap_or(u32::MAX)
-    };
-    let mut number = first;
-    let mut add = |sentence: u32, hashes: &[u32]| {
-        rows.push((pos, sentence, paragraph_of(sentence), hashes.len() as u32));
+    for (number, (sentence, paragraph, hashes)) in (first..).zip(sentence_units(text, quotes)) {
+        rows.push((pos, sentence, paragraph, hashes.len() as u32));
         keys.extend(
             hashes
                 .iter()
                 .map(|&hash| u64::from(hash) << 32 | u64::from(number)),
         );
-        number += 1;
-    };
-    if quotes {
-        for (sentence, words) in &text.quotes {
-            add(*sentence, words);
-        }
-    } else {
-        for (sentence, grams) in text.sentences.iter().enumerate() {
-            add(sentence as u32, grams);
-        }
     }
 }
 

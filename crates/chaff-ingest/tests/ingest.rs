@@ -21,6 +21,17 @@ fn collect(config: &Config, inputs: &[Input], batch_size: usize) -> Vec<Item> {
     items
 }
 
+/// Every item of a JSON-lines stream, read with the default configuration.
+fn read_stream(input: &[u8], name: &str) -> Vec<Item> {
+    let mut items = Vec::new();
+    ingest_reader(&Config::default(), input, name, None, 1024, |batch| {
+        items.extend(batch);
+        Ok::<(), ()>(())
+    })
+    .unwrap();
+    items
+}
+
 /// One line an item: the record or quarantine entry as JSON.
 fn render(items: &[Item]) -> String {
     let mut out = String::new();
@@ -205,15 +216,7 @@ fn large_jsonl_files_stream_in_batches() {
 
 #[test]
 fn streams_are_sniffed() {
-    let run = |input: &[u8]| {
-        let mut items = Vec::new();
-        ingest_reader(&Config::default(), input, "<stdin>", None, 1024, |batch| {
-            items.extend(batch);
-            Ok::<(), ()>(())
-        })
-        .unwrap();
-        render(&items)
-    };
+    let run = |input: &[u8]| render(&read_stream(input, "<stdin>"));
     insta::assert_snapshot!(run(b"  {\"text\":\"one\"}\n{\"text\":\"two\"}\n"), @r#"
     record      {"id":"<stdin>:1","text":"one","source":{"path":"<stdin>","line":1,"offset":0},"metadata":{"format":"jsonl"},"schema_version":1}
     record      {"id":"<stdin>:2","text":"two","source":{"path":"<stdin>","line":2,"offset":17},"metadata":{"format":"jsonl"},"schema_version":1}
@@ -235,19 +238,7 @@ fn lines_nested_too_deep_for_a_record_are_quarantined() {
         )
     };
     let input = line(125) + &line(126);
-    let mut items = Vec::new();
-    ingest_reader(
-        &Config::default(),
-        input.as_bytes(),
-        "deep",
-        None,
-        1024,
-        |batch| {
-            items.extend(batch);
-            Ok::<(), ()>(())
-        },
-    )
-    .unwrap();
+    let items = read_stream(input.as_bytes(), "deep");
     let [Item::Record(record), Item::Quarantined(entry)] = items.as_slice() else {
         panic!("{items:?}");
     };
@@ -268,19 +259,7 @@ fn invalid_utf8_inside_a_json_line_is_repaired_and_counted() {
     input
         .extend_from_slice(b"{\"id\":\"b\",\"text\":\"Bad \xff\xfe bytes and a cut \xe2\x82.\"}\n");
     input.extend_from_slice(b"{\"id\":\"c\",\"text\":\"Clean after.\"}\n");
-    let mut items = Vec::new();
-    ingest_reader(
-        &Config::default(),
-        input.as_slice(),
-        "mixed",
-        None,
-        1024,
-        |batch| {
-            items.extend(batch);
-            Ok::<(), ()>(())
-        },
-    )
-    .unwrap();
+    let items = read_stream(input.as_slice(), "mixed");
     let [Item::Record(a), Item::Record(b), Item::Record(c)] = items.as_slice() else {
         panic!("{items:?}");
     };
