@@ -181,7 +181,9 @@ pub struct Dedup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<DedupMethod>,
     /// Similarity to `duplicate_of` (1.0 for exact copies), by `method`'s measure; to `via`
-    /// when `via` is set.
+    /// when `via` is set. For `minhash`, the Jaccard similarity of the two documents' word
+    /// 5-gram sets: exact when the pair was decided by those sets (an estimate near the
+    /// threshold, or dedup's `exact_jaccard`), else the MinHash estimate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub similarity: Option<f64>,
     /// For a near duplicate that joined its cluster through another member rather than the kept
