@@ -26,9 +26,10 @@
 //! Four more subcommands serve the planted-duplicate benchmark (see [`plant`]):
 //! - `chaff-bench plant --input FILE --out FILE --truth FILE [--seed N] [--share F] [--copies K]` writes a
 //!   corpus with planted near duplicates and their ground truth;
-//! - `chaff-bench planted --input FILE [--threads 1,2] [--pairs-out FILE]` times chaff's dedup
-//!   stage alone on it (segment runs first, untimed, as in the pipeline) and writes the pairs it
-//!   reported (each duplicate with the document it was verified against, as line numbers);
+//! - `chaff-bench planted --input FILE [--threads 1,2] [--pairs-out FILE] [--candidates-out FILE]
+//!   [--levels …]` times chaff's dedup stage alone on it (segment runs first, untimed, as in the
+//!   pipeline) and writes the pairs it reported (each duplicate with the document it was
+//!   verified against, as line numbers) and the candidate pairs it compared;
 //! - `chaff-bench score --input FILE --truth FILE --pairs NAME=FILE… [--docs-done NAME=N…]`
 //!   scores each tool's pairs (a tool that stopped early on the first N documents only);
 //! - `chaff-bench misses --input FILE --truth FILE --pairs FILE [--candidates FILE]` puts each
@@ -39,6 +40,8 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::BufRead as _;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -264,9 +267,10 @@ fn planted_command(args: &[String]) -> anyhow::Result<()> {
             }),
         );
         // The pairs of this run; the verdicts are dropped before the next run's copy is made.
-        pairs = reported_pairs(&verdicts);
+        let index_of = positions(&verdicts);
+        pairs = reported_pairs(&verdicts, &index_of);
         if candidates_out.is_some() {
-            candidates = candidate_lines(&plan, &verdicts);
+            candidates = candidate_lines(&plan, &index_of);
         }
     }
     if let Some(path) = pairs_out {
@@ -291,31 +295,30 @@ fn planted_command(args: &[String]) -> anyhow::Result<()> {
 
 /// Every LSH candidate pair the plan compared, as JSON lines `[a, b]` of 0-based positions
 /// (for `chaff-bench misses`, which tells a pair never compared from one compared and split).
-fn candidate_lines(plan: &chaff_dedup::Plan, verdicts: &[Record]) -> String {
-    let position: std::collections::HashMap<&str, usize> = verdicts
-        .iter()
-        .enumerate()
-        .map(|(k, record)| (record.id.as_str(), k))
-        .collect();
+fn candidate_lines(plan: &chaff_dedup::Plan, index_of: &HashMap<&str, usize>) -> String {
     let mut out = String::new();
     for pair in plan.candidate_pairs() {
-        if let (Some(a), Some(b)) = (position.get(pair.a.as_str()), position.get(pair.b.as_str())) {
-            out.push_str(&format!("[{a},{b}]\n"));
+        if let (Some(a), Some(b)) = (index_of.get(pair.a.as_str()), index_of.get(pair.b.as_str())) {
+            let _ = writeln!(out, "[{a},{b}]");
         }
     }
     out
+}
+
+/// Each record's 0-based position, by id.
+fn positions(verdicts: &[Record]) -> HashMap<&str, usize> {
+    verdicts
+        .iter()
+        .enumerate()
+        .map(|(n, r)| (r.id.as_str(), n))
+        .collect()
 }
 
 /// Each duplicate with the document it was verified against (`via`, for a member joined through
 /// another member; else the document it duplicates, or its cluster's representative), as JSON
 /// lines `[a, b]` of 0-based positions. `via` is in the same cluster, so the clusters the pairs
 /// form are the same either way.
-fn reported_pairs(verdicts: &[Record]) -> String {
-    let index_of: std::collections::HashMap<&str, usize> = verdicts
-        .iter()
-        .enumerate()
-        .map(|(n, r)| (r.id.as_str(), n))
-        .collect();
+fn reported_pairs(verdicts: &[Record], index_of: &HashMap<&str, usize>) -> String {
     let mut out = String::new();
     {
         for (n, record) in verdicts.iter().enumerate() {

@@ -19,7 +19,7 @@
 //! The categories are computed from the documents alone with chaff's own functions, so they
 //! explain a default-configuration run; they do not re-run the stage.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
@@ -27,15 +27,7 @@ use chaff_record::{Record, RecordStage as _, Source};
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
-fn find(parent: &mut HashMap<usize, usize>, mut x: usize) -> usize {
-    while let Some(&up) = parent.get(&x) {
-        if up == x {
-            break;
-        }
-        x = up;
-    }
-    x
-}
+use crate::plant::{find, parse_pairs, read_truth};
 
 /// `chaff-bench misses`: prints the count of missed planted pairs per cause, as JSON.
 pub fn misses(
@@ -46,65 +38,42 @@ pub fn misses(
 ) -> anyhow::Result<()> {
     let config = chaff_dedup::Config::default();
     let documents = crate::plant::read_documents(input)?;
+    let read = |path: &Path| -> anyhow::Result<Vec<(usize, usize)>> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        parse_pairs(&text, path)
+    };
     let mut parent: HashMap<usize, usize> = HashMap::new();
-    let text = std::fs::read_to_string(pairs)
-        .with_context(|| format!("cannot read {}", pairs.display()))?;
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let value: Value = serde_json::from_str(line)?;
-        let (Some(a), Some(b)) = (value[0].as_u64(), value[1].as_u64()) else {
-            bail!("{}: a line is not [a, b]", pairs.display());
-        };
-        let (a, b) = (find(&mut parent, a as usize), find(&mut parent, b as usize));
+    for (a, b) in read(pairs)? {
+        let (a, b) = (find(&mut parent, a), find(&mut parent, b));
         if a != b {
             parent.insert(a.max(b), a.min(b));
         }
     }
-    let truth_text = std::fs::read_to_string(truth)
-        .with_context(|| format!("cannot read {}", truth.display()))?;
     let mut missed: Vec<(usize, usize, String)> = Vec::new();
     let mut n_positive = 0usize;
-    for line in truth_text.lines().filter(|l| !l.trim().is_empty()) {
-        let value: Value = serde_json::from_str(line)?;
-        let (Some(source), Some(copy), Some(jaccard)) = (
-            value["source"].as_u64(),
-            value["copy"].as_u64(),
-            value["jaccard"].as_f64(),
-        ) else {
-            bail!(
-                "{}: a line without source, copy or jaccard",
-                truth.display()
-            );
-        };
-        if jaccard < config.threshold {
+    for planted in read_truth(truth)? {
+        if planted.jaccard < config.threshold {
             continue;
         }
         n_positive += 1;
-        let (source, copy) = (source as usize, copy as usize);
+        let (source, copy) = (planted.source, planted.copy);
         if source >= documents.len() || copy >= documents.len() {
             bail!("{}: pair {source}, {copy} past the corpus", truth.display());
         }
         if find(&mut parent, source) != find(&mut parent, copy) {
-            let kind = value["kind"].as_str().unwrap_or_default().to_owned();
-            missed.push((source, copy, kind));
+            missed.push((source, copy, planted.kind));
         }
     }
     // The candidate pairs the stage compared, when given.
-    let compared: Option<std::collections::HashSet<(usize, usize)>> = match candidates {
+    let compared: Option<HashSet<(usize, usize)>> = match candidates {
         None => None,
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            let mut set = std::collections::HashSet::new();
-            for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                let value: Value = serde_json::from_str(line)?;
-                let (Some(a), Some(b)) = (value[0].as_u64(), value[1].as_u64()) else {
-                    bail!("{}: a line is not [a, b]", path.display());
-                };
-                let (a, b) = (a as usize, b as usize);
-                set.insert((a.min(b), a.max(b)));
-            }
-            Some(set)
-        }
+        Some(path) => Some(
+            read(path)?
+                .into_iter()
+                .map(|(a, b)| (a.min(b), a.max(b)))
+                .collect(),
+        ),
     };
     let segment = chaff_segment::Config::default();
     let permutations = chaff_dedup::Permutations::new(config.bands * config.rows, config.seed);
@@ -127,11 +96,10 @@ pub fn misses(
                     let rows = band * config.rows..(band + 1) * config.rows;
                     sa[rows.clone()] == sb[rows]
                 });
+                let estimate = chaff_dedup::estimated_jaccard(&sa, &sb);
                 if !candidate {
                     "never_candidate"
-                } else if chaff_dedup::estimated_jaccard(&sa, &sb) < config.threshold
-                    && !config.is_borderline(chaff_dedup::estimated_jaccard(&sa, &sb))
-                {
+                } else if estimate < config.threshold && !config.is_borderline(estimate) {
                     "estimate_outside_margin"
                 } else if compared
                     .as_ref()

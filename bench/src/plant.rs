@@ -421,14 +421,45 @@ pub fn read_documents(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
 }
 
 /// One ground-truth pair.
-struct Planted {
-    source: usize,
-    copy: usize,
-    kind: String,
-    jaccard: f64,
+pub(crate) struct Planted {
+    pub(crate) source: usize,
+    pub(crate) copy: usize,
+    pub(crate) kind: String,
+    pub(crate) jaccard: f64,
 }
 
-fn find(parent: &mut HashMap<usize, usize>, mut x: usize) -> usize {
+/// The ground truth `chaff-bench plant` wrote.
+pub(crate) fn read_truth(truth: &Path) -> anyhow::Result<Vec<Planted>> {
+    let truth_text = std::fs::read_to_string(truth)
+        .with_context(|| format!("cannot read {}", truth.display()))?;
+    let mut planted = Vec::new();
+    for line in truth_text.lines().filter(|l| !l.trim().is_empty()) {
+        let value: Value = serde_json::from_str(line)?;
+        planted.push(Planted {
+            source: value["source"].as_u64().context("truth without source")? as usize,
+            copy: value["copy"].as_u64().context("truth without copy")? as usize,
+            kind: value["kind"].as_str().unwrap_or_default().to_owned(),
+            jaccard: value["jaccard"].as_f64().unwrap_or(0.0),
+        });
+    }
+    Ok(planted)
+}
+
+/// The pairs of a pairs file (JSON lines `[a, b]`, `path` its name in errors), in file order.
+pub(crate) fn parse_pairs(text: &str, path: &Path) -> anyhow::Result<Vec<(usize, usize)>> {
+    let mut pairs = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let value: Value = serde_json::from_str(line)?;
+        let (Some(a), Some(b)) = (value[0].as_u64(), value[1].as_u64()) else {
+            bail!("{}: a line is not [a, b]", path.display());
+        };
+        pairs.push((a as usize, b as usize));
+    }
+    Ok(pairs)
+}
+
+/// The root of `x`'s set in a union-find held as a map of parents, compressing the path.
+pub(crate) fn find(parent: &mut HashMap<usize, usize>, mut x: usize) -> usize {
     let mut path = Vec::new();
     while let Some(&p) = parent.get(&x) {
         if p == x {
@@ -451,18 +482,7 @@ pub fn score(
     threshold: f64,
 ) -> anyhow::Result<()> {
     let documents = read_documents(input)?;
-    let truth_text = std::fs::read_to_string(truth)
-        .with_context(|| format!("cannot read {}", truth.display()))?;
-    let mut planted = Vec::new();
-    for line in truth_text.lines().filter(|l| !l.trim().is_empty()) {
-        let value: Value = serde_json::from_str(line)?;
-        planted.push(Planted {
-            source: value["source"].as_u64().context("truth without source")? as usize,
-            copy: value["copy"].as_u64().context("truth without copy")? as usize,
-            kind: value["kind"].as_str().unwrap_or_default().to_owned(),
-            jaccard: value["jaccard"].as_f64().unwrap_or(0.0),
-        });
-    }
+    let planted = read_truth(truth)?;
     let n_positive_all = planted.iter().filter(|p| p.jaccard >= threshold).count();
     let mut shingles: HashMap<usize, Vec<u64>> = HashMap::new();
     let mut results = Map::new();
@@ -484,18 +504,11 @@ pub fn score(
                 continue;
             }
         };
-        let mut pairs: Vec<(usize, usize)> = Vec::new();
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let value: Value = serde_json::from_str(line)?;
-            let (Some(a), Some(b)) = (value[0].as_u64(), value[1].as_u64()) else {
-                bail!("{}: a line is not [a, b]", path.display());
-            };
-            let (a, b) = (a as usize, b as usize);
-            if a == b || a >= documents.len() || b >= documents.len() {
-                continue;
-            }
-            pairs.push((a.min(b), a.max(b)));
-        }
+        let mut pairs: Vec<(usize, usize)> = parse_pairs(&text, path)?
+            .into_iter()
+            .filter(|&(a, b)| a != b && a < documents.len() && b < documents.len())
+            .map(|(a, b)| (a.min(b), a.max(b)))
+            .collect();
         pairs.sort_unstable();
         pairs.dedup();
         let mut parent: HashMap<usize, usize> = HashMap::new();
