@@ -156,7 +156,18 @@ fn parse_line(config: &Config, name: &str, line: &RawLine) -> Item {
             (repaired.text.as_str(), repaired.n_invalid)
         }
     };
-    let mut object: Map<String, Value> = match serde_json::from_str(text) {
+    // A `\uD800`-style escape of half a surrogate pair (what Python's `json.dumps` writes for
+    // a string cut inside a pair) is not JSON that serde_json accepts: such escapes are made
+    // U+FFFD and counted, on the error path only.
+    let mut parsed = serde_json::from_str(text);
+    let mut n_lone_surrogates = 0;
+    if parsed.is_err()
+        && let Some((patched, n)) = repair_lone_surrogates(text)
+    {
+        parsed = serde_json::from_str(&patched);
+        n_lone_surrogates = n;
+    }
+    let mut object: Map<String, Value> = match parsed {
         Ok(Value::Object(object)) => object,
         Ok(other) => {
             return quarantine(
@@ -255,8 +266,58 @@ fn parse_line(config: &Config, name: &str, line: &RawLine) -> Item {
     if n_invalid > 0 {
         metadata.insert("invalid_utf8".into(), n_invalid.into());
     }
+    if n_lone_surrogates > 0 {
+        metadata.insert("lone_surrogates".into(), n_lone_surrogates.into());
+    }
     record.metadata = metadata;
     Item::Record(record)
+}
+
+/// `line` with every `\uXXXX` escape of an unpaired surrogate (a high half not followed by a
+/// `\u` escape of a low half, or a low half on its own) written as `\uFFFD`, and how many there
+/// were; `None` when there are none. Escapes are read in order, so an escaped backslash (`\\`)
+/// before a `u` is not taken for an escape.
+fn repair_lone_surrogates(line: &str) -> Option<(String, u64)> {
+    let bytes = line.as_bytes();
+    let escape_at = |i: usize| -> Option<u16> {
+        let hex = bytes.get(i..i + 6)?;
+        if hex[0] != b'\\' || hex[1] != b'u' || !hex[2..].iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(&hex[2..]).ok()?, 16).ok()
+    };
+    let is_high = |unit: u16| (0xD800..0xDC00).contains(&unit);
+    let is_low = |unit: u16| (0xDC00..0xE000).contains(&unit);
+    let mut out: Option<String> = None;
+    let mut n = 0;
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        let Some(unit) = escape_at(i) else {
+            // Any other escape is two bytes (`\\`, `\"`, `\n` …).
+            i += 2;
+            continue;
+        };
+        if is_high(unit) && escape_at(i + 6).is_some_and(is_low) {
+            i += 12;
+            continue;
+        }
+        if is_high(unit) || is_low(unit) {
+            let patched = out.get_or_insert_with(|| String::with_capacity(line.len()));
+            patched.push_str(&line[copied..i]);
+            patched.push_str("\\uFFFD");
+            copied = i + 6;
+            n += 1;
+        }
+        i += 6;
+    }
+    let mut patched = out?;
+    patched.push_str(&line[copied..]);
+    Some((patched, n))
 }
 
 /// Levels of arrays and objects in `value` (0 for a scalar), without recursion.

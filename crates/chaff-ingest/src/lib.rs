@@ -12,7 +12,8 @@
 //! lines (`.jsonl`/`.ndjson`/`.json`, with configurable text and id field names). Any of them
 //! may be gzip or zstd compressed; the magic bytes decide. Decoding changes only what it must:
 //! a byte-order mark is removed (UTF-16 with a BOM is decoded), CRLF and CR become LF, invalid
-//! UTF-8 is replaced with U+FFFD and counted in `metadata.invalid_utf8`. Empty, white-space-only
+//! UTF-8 is replaced with U+FFFD and counted in `metadata.invalid_utf8` (and an escaped half of a
+//! surrogate pair in a JSON line in `metadata.lone_surrogates`). Empty, white-space-only
 //! and binary files are quarantined with the reason.
 //!
 //! Ids are derived from the input's name (its path relative to the directory given, that

@@ -253,6 +253,55 @@ fn lines_nested_too_deep_for_a_record_are_quarantined() {
 
 /// A JSON line with bytes that are not UTF-8 is repaired (U+FFFD each) and the repairs are
 /// counted on its record; the valid lines around it are read as they are, uncounted.
+/// Python's `json.dumps` writes half a surrogate pair as a `\uD83D`-style escape when a string
+/// was cut inside an emoji; serde_json refuses such a line. The halves become U+FFFD and are
+/// counted; a whole pair, and an escaped backslash before `u`, are left as they are.
+#[test]
+fn lone_surrogate_escapes_are_repaired_and_counted() {
+    let input = concat!(
+        r#"{"id":"a","text":"Cut emoji \ud83d here and a low half \uDE00 too."}"#,
+        "\n",
+        r#"{"id":"b","text":"Whole pair \ud83d\ude00, a path C:\\ud800x, a high half at the end \ud83d"}"#,
+        "\n",
+        r#"{"id":"c","text":"Two highs \ud83d\ud83d\ude00 then text."}"#,
+        "\n",
+        r#"{"id":"d","text":"Plain text."}"#,
+        "\n",
+    );
+    let items = read_stream(input.as_bytes(), "surrogates");
+    let [
+        Item::Record(a),
+        Item::Record(b),
+        Item::Record(c),
+        Item::Record(d),
+    ] = items.as_slice()
+    else {
+        panic!("{items:?}");
+    };
+    assert_eq!(
+        a.text,
+        "Cut emoji \u{fffd} here and a low half \u{fffd} too."
+    );
+    assert_eq!(
+        a.metadata.get("lone_surrogates"),
+        Some(&serde_json::json!(2))
+    );
+    assert_eq!(
+        b.text,
+        "Whole pair \u{1f600}, a path C:\\ud800x, a high half at the end \u{fffd}"
+    );
+    assert_eq!(
+        b.metadata.get("lone_surrogates"),
+        Some(&serde_json::json!(1))
+    );
+    assert_eq!(c.text, "Two highs \u{fffd}\u{1f600} then text.");
+    assert_eq!(
+        c.metadata.get("lone_surrogates"),
+        Some(&serde_json::json!(1))
+    );
+    assert_eq!(d.metadata.get("lone_surrogates"), None);
+}
+
 #[test]
 fn invalid_utf8_inside_a_json_line_is_repaired_and_counted() {
     let mut input: Vec<u8> = b"{\"id\":\"a\",\"text\":\"Caf\xc3\xa9 before.\"}\n".to_vec();
