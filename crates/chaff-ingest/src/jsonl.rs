@@ -44,6 +44,9 @@ pub(crate) fn stream_file<E>(
 
 struct RawLine {
     number: u64,
+    /// Which value on its line this is, from 0: always 0 in JSON lines; in a JSON file read
+    /// whole, a second object on one line gets 1 (and the id `NAME:LINE.2`).
+    nth: u32,
     offset: Option<u64>,
     bytes: Vec<u8>,
 }
@@ -70,6 +73,43 @@ pub(crate) fn stream_reader<E>(
             )]);
         }
     };
+    let mut reader = reader;
+    match layout(&mut reader) {
+        Ok(Layout::Lines) => stream_lines(config, reader, name, found, batch_size, on_batch),
+        Ok(layout) => match read_whole_json(config, reader, name, found, layout) {
+            Whole::Items(items) => on_batch(items),
+            // An array followed by more lines: JSON lines whose first line is an array.
+            Whole::Lines(bytes) => stream_lines(
+                config,
+                std::io::Cursor::new(bytes),
+                name,
+                found,
+                batch_size,
+                on_batch,
+            ),
+        },
+        Err(err) => on_batch(vec![quarantine(
+            name,
+            Some(1),
+            if found == Compression::None {
+                "io"
+            } else {
+                "decompress"
+            },
+            format!("read failed at the start: {err}"),
+        )]),
+    }
+}
+
+/// The JSON-lines loop of [`stream_reader`], on the decompressed stream.
+fn stream_lines<E>(
+    config: &Config,
+    reader: impl std::io::BufRead,
+    name: &str,
+    found: Compression,
+    batch_size: usize,
+    on_batch: &mut impl FnMut(Vec<Item>) -> Result<(), E>,
+) -> Result<(), E> {
     let mut lines = LineReader::new(reader, config.max_line_bytes);
     let mut group: Vec<RawLine> = Vec::new();
     let mut group_bytes = 0usize;
@@ -81,10 +121,14 @@ pub(crate) fn stream_reader<E>(
             Ok(None) => (true, None),
             Ok(Some(Line::Text { number, offset })) => {
                 n_lines = number;
+                if number == 1 && buf.starts_with(BOM) {
+                    buf.drain(..BOM.len());
+                }
                 if !buf.iter().all(u8::is_ascii_whitespace) {
                     group_bytes += buf.len();
                     group.push(RawLine {
                         number,
+                        nth: 0,
                         offset: (found == Compression::None).then_some(offset),
                         bytes: std::mem::take(&mut buf),
                     });
@@ -141,6 +185,193 @@ pub(crate) fn stream_reader<E>(
         if stop {
             return Ok(());
         }
+    }
+}
+
+/// The UTF-8 byte-order mark, removed from the start of a file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// How a JSON file lays out its objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// One object a line (JSON lines): streamed.
+    Lines,
+    /// One array of objects (`[{…}, {…}]`, on one line or many): read whole.
+    Array,
+    /// Objects spread over several lines each (pretty-printed), one after another: read whole.
+    Spread,
+}
+
+/// Tells the layout from the start of the stream, without consuming it: an array when the
+/// first byte other than white space (and a byte-order mark) is `[`; objects spread over lines
+/// when the first line that is not blank is a lone `{`; else JSON lines (whose bad lines are
+/// then quarantined one by one).
+fn layout(reader: &mut impl std::io::BufRead) -> std::io::Result<Layout> {
+    let head = reader.fill_buf()?;
+    let head = head.strip_prefix(BOM).unwrap_or(head);
+    let start = head.trim_ascii_start();
+    match start.first() {
+        Some(b'[') => Ok(Layout::Array),
+        // Pretty-printers (serde_json, Python's `json.dumps(indent=…)`, jq) put the opening
+        // brace alone on the first line; a JSON line cut short stays a line of its own.
+        Some(b'{') if start[1..].starts_with(b"\n") || start[1..].starts_with(b"\r\n") => {
+            Ok(Layout::Spread)
+        }
+        _ => Ok(Layout::Lines),
+    }
+}
+
+/// Reads a JSON file laid out as an array or as objects spread over lines whole (at most
+/// `max_doc_bytes`), and turns each object into a record as a JSON line would be, numbered by
+/// the line it starts on. A syntax error ends the file with a quarantine entry naming its line
+/// and column; the objects before it are kept (in an array, none are: the array is one value).
+fn read_whole_json(
+    config: &Config,
+    reader: impl Read,
+    name: &str,
+    found: Compression,
+    layout: Layout,
+) -> Whole {
+    let mut bytes = Vec::new();
+    if let Err(err) = reader
+        .take(config.max_doc_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+    {
+        let kind = if found == Compression::None {
+            "io"
+        } else {
+            "decompress"
+        };
+        return Whole::Items(vec![quarantine(
+            name,
+            None,
+            kind,
+            format!("read failed after {} bytes: {err}", bytes.len()),
+        )]);
+    }
+    if bytes.len() as u64 > config.max_doc_bytes {
+        return Whole::Items(vec![quarantine(
+            name,
+            None,
+            "too_large",
+            format!(
+                "a JSON file that is not one object a line is read whole, and this one is larger \
+                 than max_doc_bytes ({}); write it as JSON lines",
+                config.max_doc_bytes
+            ),
+        )]);
+    }
+    let body = bytes.strip_prefix(BOM).unwrap_or(&bytes);
+    let mut values: Vec<&serde_json::value::RawValue> = Vec::new();
+    let mut failure = None;
+    match layout {
+        Layout::Array => {
+            let mut de = serde_json::Deserializer::from_slice(body);
+            match serde::de::DeserializeSeed::deserialize(Items(&mut values), &mut de) {
+                Ok(()) => {
+                    if de.end().is_err() {
+                        return Whole::Lines(bytes);
+                    }
+                }
+                Err(err) => failure = Some(err),
+            }
+        }
+        _ => {
+            for value in serde_json::Deserializer::from_slice(body).into_iter() {
+                match value {
+                    Ok(value) => values.push(value),
+                    Err(err) => {
+                        failure = Some(err);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let base = body.as_ptr() as usize;
+    let mut raw_lines = Vec::with_capacity(values.len());
+    let (mut line, mut counted_to, mut last_line, mut nth) = (1u64, 0usize, 0u64, 0u32);
+    for value in values {
+        let at = (value.get().as_ptr() as usize)
+            .saturating_sub(base)
+            .min(body.len());
+        line += memchr::memchr_iter(b'\n', &body[counted_to..at]).count() as u64;
+        counted_to = at;
+        nth = if line == last_line { nth + 1 } else { 0 };
+        last_line = line;
+        raw_lines.push(RawLine {
+            number: line,
+            nth,
+            offset: (found == Compression::None)
+                .then_some((at + (bytes.len() - body.len())) as u64),
+            bytes: value.get().as_bytes().to_vec(),
+        });
+    }
+    let mut items: Vec<Item> = raw_lines
+        .par_iter()
+        .map(|line| match parse_line(config, name, line) {
+            Item::Record(mut record) => {
+                record.metadata.insert("format".into(), "json".into());
+                Item::Record(record)
+            }
+            other => other,
+        })
+        .collect();
+    if let Some(err) = failure {
+        let message = format!(
+            "not valid JSON from line {} on; the objects before it were kept, nothing after it \
+             was read: {err}",
+            err.line()
+        );
+        items.push(quarantine(
+            name,
+            Some(err.line() as u64),
+            "malformed_json",
+            message,
+        ));
+    } else if items.is_empty() {
+        items.push(quarantine(
+            name,
+            None,
+            "empty",
+            "a JSON array with no objects".to_owned(),
+        ));
+    }
+    Whole::Items(items)
+}
+
+/// What [`read_whole_json`] made of a file.
+enum Whole {
+    /// Its records and quarantine entries.
+    Items(Vec<Item>),
+    /// A complete array followed by more: JSON lines after all, to be read line by line.
+    Lines(Vec<u8>),
+}
+
+/// Collects the items of a JSON array into the vector it holds as they are read, so that the
+/// items before a syntax error are kept.
+struct Items<'v, 'de>(&'v mut Vec<&'de serde_json::value::RawValue>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Items<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Items<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element()? {
+            self.0.push(item);
+        }
+        Ok(())
     }
 }
 
@@ -237,7 +468,11 @@ fn parse_line(config: &Config, name: &str, line: &RawLine) -> Item {
             "the text is empty or white space".to_owned(),
         );
     }
-    let id = format!("{name}:{}", line.number);
+    let id = if line.nth == 0 {
+        format!("{name}:{}", line.number)
+    } else {
+        format!("{name}:{}.{}", line.number, line.nth + 1)
+    };
     let source = Source {
         path: name.to_owned(),
         line: Some(line.number),

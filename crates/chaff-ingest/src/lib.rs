@@ -65,8 +65,9 @@ pub struct Config {
     /// The field of a JSON line that holds its own id, kept as `metadata.source_id`.
     /// Default `"id"`.
     pub id_field: String,
-    /// Largest single-document file (text or HTML, after decompression), in bytes; a larger
-    /// one is quarantined as `too_large`, never truncated. Default 64 MiB.
+    /// Largest single-document file (text or HTML, after decompression), and largest JSON file
+    /// read whole (an array, or objects spread over lines), in bytes; a larger one is
+    /// quarantined as `too_large`, never truncated. Default 64 MiB.
     pub max_doc_bytes: u64,
     /// Longest JSON line, in bytes; a longer one is quarantined as `line_too_long`.
     /// Default 64 MiB.
@@ -366,9 +367,23 @@ fn read_document(
     Item::Record(record)
 }
 
+/// Whether standard input holds JSON: its first byte other than white space (after a
+/// byte-order mark) opens an object, or an array whose first item is an object.
+fn looks_like_json(head: &[u8]) -> bool {
+    let head = head
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(head)
+        .trim_ascii_start();
+    match head.split_first() {
+        Some((b'{', _)) => true,
+        Some((b'[', rest)) => rest.trim_ascii_start().starts_with(b"{"),
+        _ => false,
+    }
+}
+
 /// Reads one stream (standard input, a socket), named `name` in ids and errors. With no
-/// `format`, a stream whose first non-blank byte is `{` is JSON lines, anything else one text
-/// document.
+/// `format`, a stream whose first non-blank byte is `{` (or `[` and then `{`) is JSON, anything
+/// else one text document.
 pub fn ingest_reader<E>(
     config: &Config,
     reader: impl Read + Send,
@@ -391,7 +406,7 @@ pub fn ingest_reader<E>(
     let format = match format {
         Some(format) => format,
         None => match reader.fill_buf() {
-            Ok(head) if head.trim_ascii_start().starts_with(b"{") => Format::Jsonl,
+            Ok(head) if looks_like_json(head) => Format::Jsonl,
             Ok(head) if looks_like_html(head) => Format::Html,
             _ => Format::Text,
         },

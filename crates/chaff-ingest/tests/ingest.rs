@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use chaff_ingest::{Config, Input, Item, discover, ingest, ingest_reader};
+use chaff_ingest::{Config, Format, Input, Item, discover, ingest, ingest_reader};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
@@ -300,6 +300,87 @@ fn lone_surrogate_escapes_are_repaired_and_counted() {
         Some(&serde_json::json!(1))
     );
     assert_eq!(d.metadata.get("lone_surrogates"), None);
+}
+
+/// A JSON file that is not one object a line (an array, or objects pretty-printed over several
+/// lines) is read whole; a cut array keeps the objects before the cut and names the line, an
+/// empty one is quarantined as empty, JSON lines that merely start with an array or a cut line
+/// are still read line by line, and standard input is taken for JSON when it opens an array of
+/// objects.
+#[test]
+fn json_arrays_and_spread_objects_are_read_whole() {
+    // As a file named `.json` is read.
+    let read_json = |input: &[u8], name: &str| {
+        let mut items = Vec::new();
+        ingest_reader(
+            &Config::default(),
+            input,
+            name,
+            Some(Format::Jsonl),
+            1024,
+            |batch| {
+                items.extend(batch);
+                Ok::<(), ()>(())
+            },
+        )
+        .unwrap();
+        items
+    };
+    let kinds = |items: &[Item]| -> Vec<String> {
+        items
+            .iter()
+            .map(|item| match item {
+                Item::Record(record) => format!("record {} {}", record.id, record.text),
+                Item::Quarantined(q) => format!("{} {:?} {}", q.kind, q.source.line, q.error),
+            })
+            .collect()
+    };
+    // A cut array keeps the objects before the cut.
+    let broken = read_json(b"[\n{\"text\": \"one\"},\n{\"text\": \"two\"\n", "broken");
+    let broken = kinds(&broken);
+    assert_eq!(broken.len(), 2, "{broken:?}");
+    assert_eq!(broken[0], "record broken:2 one");
+    assert!(
+        broken[1].starts_with("malformed_json Some(4) not valid JSON from line 4 on"),
+        "{broken:?}"
+    );
+    // JSON lines whose first line happens to be an array are still read line by line.
+    let lines = read_json(b"[1, 2]\n{\"text\": \"ok\"}\n", "lines");
+    assert_eq!(
+        kinds(&lines),
+        [
+            "malformed_json Some(1) line 1 is JSON but not an object (an array)",
+            "record lines:2 ok"
+        ]
+    );
+    // So are JSON lines whose first line is cut short.
+    let cut = read_json(b"{\"text\": \"cut\n{\"text\": \"ok\"}\n", "cut");
+    let cut = kinds(&cut);
+    assert!(
+        cut[0].starts_with("malformed_json Some(1) line 1 is not valid JSON"),
+        "{cut:?}"
+    );
+    assert_eq!(cut[1], "record cut:2 ok");
+    let empty = read_json(b"  []\n", "empty");
+    assert_eq!(kinds(&empty), ["empty None a JSON array with no objects"]);
+    let one_line = read_stream(
+        b"\xEF\xBB\xBF[{\"text\": \"a\"}, {\"text\": \"b\"}, {\"text\": \"c\"}]",
+        "stdin",
+    );
+    assert_eq!(
+        kinds(&one_line),
+        [
+            "record stdin:1 a",
+            "record stdin:1.2 b",
+            "record stdin:1.3 c"
+        ]
+    );
+    // Text that merely opens with a bracket stays text.
+    let text = read_stream(b"[Reuters] A story that opens with a bracket.\n", "stdin");
+    assert_eq!(
+        kinds(&text),
+        ["record stdin [Reuters] A story that opens with a bracket.\n"]
+    );
 }
 
 #[test]
