@@ -145,7 +145,14 @@ fn chaff_dedup_sharded_equals_in_memory() {
     planted_corpus(&planted);
     let dedup = |config: &chaff_dedup::Config| {
         let mut out = Vec::new();
-        let summary = pipeline::dedup_file(config, Some(&planted), &mut out, 7).unwrap();
+        let summary = pipeline::dedup_file(
+            config,
+            Some(&planted),
+            &mut out,
+            7,
+            &mut pipeline::BadLines::new(None).unwrap(),
+        )
+        .unwrap();
         let mut summary = summary;
         summary["index_bytes_per_doc"] = serde_json::Value::Null;
         (out, summary)

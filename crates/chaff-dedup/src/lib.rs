@@ -420,6 +420,10 @@ fn signature_with(config: &Config, permutations: &Permutations, record: &Record)
                 sentences.push(Vec::new());
                 continue;
             };
+            if start > end {
+                sentences.push(Vec::new());
+                continue;
+            }
             let in_sentence = words_between(&words, &mut word_at, start, end);
             let quote = tokens::quoted_content_words(text, start, end, in_sentence);
             if quote.len() >= config.min_quote_words {

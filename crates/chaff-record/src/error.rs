@@ -36,6 +36,16 @@ pub enum Error {
         /// The version found.
         found: u32,
     },
+    /// A record holds a span that runs backwards or past the end of its text.
+    #[error("{path}:{line}: {detail}")]
+    Spans {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: u64,
+        /// Which span, and the text's length.
+        detail: String,
+    },
     /// A line is longer than the configured cap.
     #[error("{path}:{line}: line of {len} bytes exceeds the limit of {max} bytes")]
     LineTooLong {
@@ -83,4 +93,38 @@ pub enum Error {
         /// What is wrong with the edits.
         detail: String,
     },
+}
+
+impl Error {
+    /// The quarantine entry for an error that concerns one line of a JSON-lines file (a line
+    /// that is not a record of this schema, or too long), naming the file and line, as `stage`
+    /// gave up on it; `None` for an error that ends the read (I/O) or is not about input.
+    pub fn quarantine(&self, stage: &str) -> Option<crate::Quarantined> {
+        let (path, line, kind) = match self {
+            Error::Json { path, line, .. } => (path, *line, "malformed_record"),
+            Error::NoSchema { path, line } => (path, *line, "no_schema_version"),
+            Error::Schema { path, line, .. } => (path, *line, "schema_version"),
+            Error::LineTooLong { path, line, .. } => (path, *line, "line_too_long"),
+            Error::Spans { path, line, .. } => (path, *line, "invalid_spans"),
+            _ => return None,
+        };
+        // The whole chain: the JSON error says which field and column.
+        let mut error = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            error.push_str(": ");
+            error.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        Some(crate::Quarantined {
+            source: crate::Source {
+                path: path.clone(),
+                line: Some(line),
+                offset: None,
+            },
+            stage: stage.to_owned(),
+            kind: kind.to_owned(),
+            error,
+        })
+    }
 }

@@ -217,7 +217,8 @@ impl<R: BufRead> RecordReader<R> {
     }
 }
 
-/// Parses one JSON line into a record, checking the schema version.
+/// Parses one JSON line into a record, checking the schema version and that its spans lie
+/// inside its text.
 pub fn parse_record(line: &[u8], path: &str, line_number: u64) -> Result<Record, Error> {
     let record: Record = serde_json::from_slice(line).map_err(|source| Error::Json {
         path: path.to_owned(),
@@ -237,6 +238,11 @@ pub fn parse_record(line: &[u8], path: &str, line_number: u64) -> Result<Record,
             found: record.schema_version,
         });
     }
+    record.check_spans().map_err(|detail| Error::Spans {
+        path: path.to_owned(),
+        line: line_number,
+        detail,
+    })?;
     Ok(record)
 }
 

@@ -49,6 +49,32 @@ pub struct Record {
 }
 
 impl Record {
+    /// Checks that every span the record holds (`spans`, and dedup's shared sentences) runs
+    /// forwards and ends inside `text`; the first that does not is described. Stages index the
+    /// text by spans, so a record read from outside is checked once, when it is read
+    /// ([`crate::parse_record`]).
+    pub fn check_spans(&self) -> Result<(), String> {
+        let n_chars = crate::offsets::char_len(&self.text);
+        let bad = |span: &Span| span.start > span.end || span.end > n_chars;
+        for (name, spans) in &self.spans {
+            if let Some(span) = spans.iter().find(|span| bad(span)) {
+                return Err(format!(
+                    "span [{}, {}] of spans.{name} is not inside the text of {n_chars} characters",
+                    span.start, span.end
+                ));
+            }
+        }
+        if let Some(dedup) = &self.dedup
+            && let Some(shared) = dedup.shared_sentences.iter().find(|s| bad(&s.span))
+        {
+            return Err(format!(
+                "span [{}, {}] of dedup.shared_sentences is not inside the text of {n_chars} characters",
+                shared.span.start, shared.span.end
+            ));
+        }
+        Ok(())
+    }
+
     /// A fresh record, as ingest makes it: no spans, no edits, no verdicts.
     pub fn new(id: impl Into<String>, text: impl Into<String>, source: Source) -> Record {
         Record {

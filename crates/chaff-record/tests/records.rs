@@ -178,3 +178,35 @@ mod properties {
         }
     }
 }
+
+/// A record whose span runs backwards or past the end of its text is refused when read, with
+/// the file, line and span named, and becomes a quarantine entry; a span that ends exactly at
+/// the end (counted in code points) is fine.
+#[test]
+fn spans_outside_the_text_are_refused_when_read() {
+    let line = |spans: &str| {
+        format!(
+            r#"{{"id":"a","text":"Café au lait.","source":{{"path":"p"}},"spans":{spans},"schema_version":1}}"#
+        )
+    };
+    let ok = chaff_record::parse_record(line(r#"{"sentences":[[0,13]]}"#).as_bytes(), "f", 1);
+    assert!(ok.is_ok(), "{ok:?}");
+    for (spans, detail) in [
+        (
+            r#"{"sentences":[[0,14]]}"#,
+            "f:2: span [0, 14] of spans.sentences is not inside the text of 13 characters",
+        ),
+        (
+            r#"{"words":[[0,4],[6,5]]}"#,
+            "f:2: span [6, 5] of spans.words is not inside the text of 13 characters",
+        ),
+    ] {
+        let err = chaff_record::parse_record(line(spans).as_bytes(), "f", 2).unwrap_err();
+        assert_eq!(err.to_string(), detail);
+        let entry = err.quarantine("clean").unwrap();
+        assert_eq!(
+            (entry.kind.as_str(), entry.source.line, entry.stage.as_str()),
+            ("invalid_spans", Some(2), "clean")
+        );
+    }
+}

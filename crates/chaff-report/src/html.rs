@@ -754,7 +754,7 @@ fn documents(out: &mut String, report: &Report) {
         };
         let mut at = 0usize;
         for (k, span) in doc.sentences.iter().enumerate() {
-            if span.start < at || span.end > chars.len() {
+            if span.start < at || span.start > span.end || span.end > chars.len() {
                 continue;
             }
             emit(out, at, span.start, true);

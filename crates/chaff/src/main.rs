@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use chaff::config::{Config, DEFAULT_TOML};
 use chaff::pipeline;
 use chaff::progress::Progress;
-use chaff_record::{JsonlWriter, ReadOptions, RecordReader};
+use chaff_record::JsonlWriter;
 use clap::{Parser, Subcommand};
 
 /// mimalloc: the pipeline allocates many short-lived strings and vectors per document, and
@@ -91,6 +91,10 @@ enum Command {
         /// Output directory.
         #[arg(long, short, default_value = "chaff-report")]
         out: PathBuf,
+        /// Write input lines that are not records here as JSON lines (default: logged on
+        /// standard error); the rest of the input goes on either way.
+        #[arg(long, value_name = "FILE")]
+        quarantine: Option<PathBuf>,
     },
     /// Print the configuration: the documented defaults, or the effective one.
     Config {
@@ -108,6 +112,10 @@ struct StageArgs {
     /// Output file (default: standard output).
     #[arg(long, short)]
     output: Option<PathBuf>,
+    /// Write input lines that are not records here as JSON lines, each naming its file and
+    /// line (default: logged on standard error); the rest of the input goes on either way.
+    #[arg(long, value_name = "FILE")]
+    quarantine: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -188,15 +196,26 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Segment(args) => stage(&config.segment, &args, batch_size)?,
         Command::Dedup { io, summary } => {
             let output = pipeline::open_output(io.output.as_deref())?;
-            let figures =
-                pipeline::dedup_file(&config.dedup, io.input.as_deref(), output, batch_size)?;
+            let mut bad = pipeline::BadLines::new(io.quarantine.as_deref())?;
+            let figures = pipeline::dedup_file(
+                &config.dedup,
+                io.input.as_deref(),
+                output,
+                batch_size,
+                &mut bad,
+            )?;
+            finish_bad_lines(bad)?;
             if let Some(path) = summary {
                 let text = serde_json::to_string_pretty(&figures)?;
                 std::fs::write(&path, text)
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
         }
-        Command::Report { inputs, out } => report(&config, &inputs, &out)?,
+        Command::Report {
+            inputs,
+            out,
+            quarantine,
+        } => report(&config, &inputs, &out, quarantine.as_deref())?,
         Command::Config { default } => {
             let mut stdout = std::io::stdout().lock();
             if default {
@@ -216,7 +235,9 @@ fn stage(
 ) -> anyhow::Result<()> {
     let (input, name) = pipeline::open_input(args.input.as_deref())?;
     let output = pipeline::open_output(args.output.as_deref())?;
-    let figures = pipeline::stream_stage(stage, input, &name, output, batch_size)?;
+    let mut bad = pipeline::BadLines::new(args.quarantine.as_deref())?;
+    let figures = pipeline::stream_stage(stage, input, &name, output, batch_size, &mut bad)?;
+    finish_bad_lines(bad)?;
     tracing::info!(
         "{}: {} documents in, {} out, dropped {:?}",
         figures.name,
@@ -279,17 +300,36 @@ fn ingest(
     Ok(())
 }
 
-fn report(config: &Config, inputs: &[PathBuf], out: &Path) -> anyhow::Result<()> {
+/// Closes the sink of bad input lines, saying on standard error how many there were.
+fn finish_bad_lines(bad: pipeline::BadLines) -> anyhow::Result<()> {
+    let count = bad.finish()?;
+    if count > 0 {
+        eprintln!(
+            "chaff: {count} input lines were not records and were skipped (see above, or the --quarantine file)"
+        );
+    }
+    Ok(())
+}
+
+fn report(
+    config: &Config,
+    inputs: &[PathBuf],
+    out: &Path,
+    quarantine: Option<&Path>,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut builder = chaff_report::Builder::new(&config.report);
     let mut n_records = 0u64;
+    let mut bad = pipeline::BadLines::new(quarantine)?;
     for input in inputs {
         let (reader, name) = pipeline::open_input(Some(input))?;
-        for record in RecordReader::new(reader, name, ReadOptions::default()) {
-            builder.observe(&record?);
+        let mut reader = pipeline::skipping_reader(reader, &name);
+        while let Some(record) = pipeline::next_record(&mut reader, "report", Some(&mut bad))? {
+            builder.observe(&record);
             n_records += 1;
         }
     }
+    finish_bad_lines(bad)?;
     let figures = chaff_report::RunFigures {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         inputs: inputs.iter().map(|p| p.display().to_string()).collect(),

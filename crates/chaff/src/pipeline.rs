@@ -761,23 +761,115 @@ pub fn write_report(report: &Report, out_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Where a per-stage command puts the input lines that are not records (malformed JSON, another
+/// schema version, too long): quarantine entries naming the file and line, written as JSON
+/// lines to a file, or logged as warnings on standard error; counted either way. The rest of
+/// the input goes on.
+pub struct BadLines {
+    file: Option<JsonlWriter<Box<dyn Write>>>,
+    count: u64,
+}
+
+impl BadLines {
+    /// Entries to the file at `path`, or warnings when there is none.
+    pub fn new(path: Option<&Path>) -> anyhow::Result<BadLines> {
+        let file = match path {
+            Some(path) => Some(JsonlWriter::new(open_output(Some(path))?)),
+            None => None,
+        };
+        Ok(BadLines { file, count: 0 })
+    }
+
+    /// Puts one entry.
+    pub fn put(&mut self, entry: Quarantined) -> anyhow::Result<()> {
+        self.count += 1;
+        match self.file.as_mut() {
+            Some(file) => file.write(&entry)?,
+            None => tracing::warn!("skipped: {}", entry.error),
+        }
+        Ok(())
+    }
+
+    /// Lines put so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Flushes the file; returns the count.
+    pub fn finish(self) -> anyhow::Result<u64> {
+        if let Some(file) = self.file {
+            file.finish()?;
+        }
+        Ok(self.count)
+    }
+}
+
+/// A reader of records that goes on after a bad line (each one comes back as an error).
+pub fn skipping_reader<R: std::io::BufRead>(input: R, name: &str) -> RecordReader<R> {
+    let options = ReadOptions {
+        on_error: chaff_record::OnError::Skip,
+        ..ReadOptions::default()
+    };
+    RecordReader::new(input, name, options)
+}
+
+/// The next record of `reader`, handing each bad line before it to `bad` as `stage`'s
+/// quarantine entry (or passing over it when `bad` is `None`: a later pass over input whose
+/// bad lines were reported already). An I/O error ends the read.
+pub fn next_record<R: std::io::BufRead>(
+    reader: &mut RecordReader<R>,
+    stage: &str,
+    mut bad: Option<&mut BadLines>,
+) -> anyhow::Result<Option<Record>> {
+    for item in reader.by_ref() {
+        match item {
+            Ok(record) => return Ok(Some(record)),
+            Err(err) => match err.quarantine(stage) {
+                Some(entry) => {
+                    if let Some(bad) = bad.as_deref_mut() {
+                        bad.put(entry)?;
+                    }
+                }
+                None => return Err(err.into()),
+            },
+        }
+    }
+    Ok(None)
+}
+
+/// Up to `n` records of `reader` (see [`next_record`]).
+fn next_batch<R: std::io::BufRead>(
+    reader: &mut RecordReader<R>,
+    n: usize,
+    stage: &str,
+    mut bad: Option<&mut BadLines>,
+) -> anyhow::Result<Vec<Record>> {
+    let mut batch = Vec::with_capacity(n.max(1));
+    while batch.len() < n.max(1) {
+        match next_record(reader, stage, bad.as_deref_mut())? {
+            Some(record) => batch.push(record),
+            None => break,
+        }
+    }
+    Ok(batch)
+}
+
 /// Streams JSON-lines records from `input` through a per-record stage to `output`, a batch at
-/// a time, in input order. Bad lines are errors naming the file and line.
+/// a time, in input order. A line that is not a record goes to `bad`, naming the file and
+/// line, and the rest goes on.
 pub fn stream_stage(
     stage: &dyn RecordStage,
     input: impl std::io::BufRead,
     input_name: &str,
     output: impl Write,
     batch_size: usize,
+    bad: &mut BadLines,
 ) -> anyhow::Result<StageFigures> {
     let mut figures = StageFigures::new(stage.name());
-    let mut reader = RecordReader::new(input, input_name, ReadOptions::default());
+    let mut reader = skipping_reader(input, input_name);
     let mut writer = JsonlWriter::new(output);
     loop {
-        let mut batch = Vec::with_capacity(batch_size);
-        for record in reader.by_ref().take(batch_size.max(1)) {
-            batch.push(record?);
-        }
+        let batch = next_batch(&mut reader, batch_size, stage.name(), Some(&mut *bad))?;
         if batch.is_empty() {
             break;
         }
@@ -824,12 +916,14 @@ pub fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
 
 /// Runs dedup over a JSON-lines file in two passes (signatures, then verdicts), writing every
 /// record with its verdict to `output` in input order. Standard input is spilled to a temporary
-/// file first, since dedup must read its input twice.
+/// file first, since dedup must read its input twice. A line that is not a record goes to
+/// `bad` (once, from the first pass) and is left out of both passes.
 pub fn dedup_file(
     config: &chaff_dedup::Config,
     input: Option<&Path>,
     output: impl Write,
     batch_size: usize,
+    bad: &mut BadLines,
 ) -> anyhow::Result<serde_json::Value> {
     config.validate().context("in the [dedup] configuration")?;
     // The temporary copy of standard input lives until the function returns.
@@ -847,20 +941,16 @@ pub fn dedup_file(
     };
     let open = || -> anyhow::Result<RecordReader<BufReader<File>>> {
         let file = File::open(&path).with_context(|| format!("cannot open {name}"))?;
-        Ok(RecordReader::new(
+        Ok(skipping_reader(
             BufReader::with_capacity(1 << 20, file),
-            name.clone(),
-            ReadOptions::default(),
+            &name,
         ))
     };
     let mut index = DedupIndex::new(config, &std::env::temp_dir())?;
     let mut reader = open()?;
     let mut ordinal = 0u64;
     loop {
-        let batch: Vec<Record> = reader
-            .by_ref()
-            .take(batch_size.max(1))
-            .collect::<Result<_, _>>()?;
+        let batch = next_batch(&mut reader, batch_size, "dedup", Some(&mut *bad))?;
         if batch.is_empty() {
             break;
         }
@@ -869,21 +959,14 @@ pub fn dedup_file(
     let plan = index.finish(|wanted| {
         let mut reader = open()?;
         shingle_sets(config, wanted, batch_size, |_| {
-            reader
-                .next()
-                .transpose()
-                .map(|r| r.map(Some))
-                .map_err(Into::into)
+            next_record(&mut reader, "dedup", None).map(|r| r.map(Some))
         })
     })?;
     let mut reader = open()?;
     let mut writer = JsonlWriter::new(output);
     let mut ordinal = 0u64;
     loop {
-        let batch: Vec<Record> = reader
-            .by_ref()
-            .take(batch_size.max(1))
-            .collect::<Result<_, _>>()?;
+        let batch = next_batch(&mut reader, batch_size, "dedup", None)?;
         if batch.is_empty() {
             break;
         }

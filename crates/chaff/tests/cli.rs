@@ -88,14 +88,70 @@ fn stages_compose_with_pipes() {
     }
 }
 
+/// A line that is not a record (bad JSON, a span past the end of the text or running
+/// backwards) is skipped with a warning naming the file and line, or written to `--quarantine`,
+/// and every other record goes on, through every per-record command.
 #[test]
-fn a_bad_line_names_the_file_and_line() {
+fn a_bad_line_names_the_file_and_line_and_the_rest_goes_on() {
+    let good = |id: &str| {
+        format!(
+            "{{\"id\":\"{id}\",\"text\":\"Some words here.\",\"source\":{{\"path\":\"p\"}},\"schema_version\":1}}\n"
+        )
+    };
+    let input = format!(
+        "{}not json\n{}{}{}",
+        good("a"),
+        r#"{"id":"x","text":"Short.","source":{"path":"p"},"spans":{"sentences":[[4,2]]},"schema_version":1}"#.to_owned() + "\n",
+        r#"{"id":"y","text":"Short.","source":{"path":"p"},"spans":{"words":[[0,99]]},"schema_version":1}"#.to_owned() + "\n",
+        good("b"),
+    );
+    for command in ["clean", "segment", "dedup"] {
+        let mut stage = chaff();
+        stage.arg(command);
+        let output = pipe(stage, input.as_bytes());
+        assert_eq!(output.status.code(), Some(0), "{command}");
+        let ids: Vec<String> = lines(&output.stdout)
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(ids, ["a", "b"], "{command}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("3 input lines were not records"),
+            "{command}: {stderr}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let quarantine = dir.path().join("bad.jsonl");
     let mut clean = chaff();
-    clean.arg("clean");
-    let output = pipe(clean, b"{\"id\":\"a\",\"text\":\"ok\",\"source\":{\"path\":\"p\"},\"schema_version\":1}\nnot json\n");
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("<stdin>:2"), "{stderr}");
+    clean.arg("clean").arg("--quarantine").arg(&quarantine);
+    let output = pipe(clean, input.as_bytes());
+    assert_eq!(output.status.code(), Some(0));
+    let entries = lines(&std::fs::read(&quarantine).unwrap());
+    let summary: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {}",
+                e["source"]["path"], e["source"]["line"], e["kind"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "\"<stdin>\" 2 \"malformed_record\"",
+            "\"<stdin>\" 3 \"invalid_spans\"",
+            "\"<stdin>\" 4 \"invalid_spans\""
+        ]
+    );
+    assert!(
+        entries[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("span [4, 2] of spans.sentences"),
+        "{entries:?}"
+    );
 }
 
 #[test]
