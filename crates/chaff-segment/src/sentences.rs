@@ -56,8 +56,28 @@ fn lexicon() -> &'static Lexicon {
     })
 }
 
+/// Sentence terminators followed by white space: the Latin ones, and the question marks and
+/// full stops of scripts that write white space between sentences (Arabic `؟` and `۔`,
+/// Devanagari `।` and `॥`, Armenian `։`, Ethiopic `።`, Myanmar `။`), which end a sentence as
+/// `!` and `?` do.
 fn is_terminator(c: char) -> bool {
-    matches!(c, '.' | '!' | '?' | '…' | '‼' | '⁇' | '⁈' | '⁉')
+    matches!(
+        c,
+        '.' | '!'
+            | '?'
+            | '…'
+            | '‼'
+            | '⁇'
+            | '⁈'
+            | '⁉'
+            | '\u{061F}'
+            | '\u{06D4}'
+            | '\u{0964}'
+            | '\u{0965}'
+            | '\u{0589}'
+            | '\u{1362}'
+            | '\u{104B}'
+    )
 }
 
 fn is_cjk_terminator(c: char) -> bool {
@@ -418,10 +438,11 @@ fn period_ends(text: &str, chars: &[(usize, char)], start: usize, dot: usize, m:
     ordinary_word_ends(next)
 }
 
-/// After an ordinary word, a full stop ends the sentence before a capital, a digit or an
-/// opening quote or bracket.
+/// After an ordinary word, a full stop ends the sentence before a capital, a digit, an opening
+/// quote or bracket, or a letter of a script without case (Arabic, Hebrew, Devanagari, Thai,
+/// CJK …), where no lower-case letter could say that the sentence goes on.
 fn ordinary_word_ends(next: char) -> bool {
-    next.is_uppercase() || next.is_ascii_digit() || is_opener(next) || !next.is_alphabetic()
+    !next.is_lowercase()
 }
 
 fn previous_word(chars: &[(usize, char)], token_start: usize) -> String {
