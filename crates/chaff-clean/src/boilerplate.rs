@@ -14,6 +14,8 @@ struct Lists {
     /// The appeal openers, matched at the start of a line only.
     appeal_openers: aho_corasick::AhoCorasick,
     button_labels: rustc_hash::FxHashSet<String>,
+    /// The words of a share bar (`Facebook Twitter Email`).
+    share_networks: rustc_hash::FxHashSet<String>,
     /// The most words any button label has (longer lines are not compared).
     button_label_words: usize,
     related_headings: rustc_hash::FxHashSet<String>,
@@ -181,6 +183,9 @@ fn lists() -> &'static Lists {
                 .max()
                 .unwrap_or(0),
             button_labels: button_labels.into_iter().collect(),
+            share_networks: read_list(include_str!("../data/share_networks.txt"))
+                .into_iter()
+                .collect(),
             related_headings: read_list(include_str!("../data/related_headings.txt"))
                 .into_iter()
                 .collect(),
@@ -368,6 +373,52 @@ fn weigh_links(lines: &mut [Line<'_>], links: &[(usize, usize)]) {
 }
 
 /// The line without the punctuation around it, for exact matches with a label list.
+/// Whether a line is a share bar: two or more words, every one a network or share word
+/// (`Facebook Twitter Email`, `Share: WhatsApp | Telegram`).
+fn is_share_bar(lower: &str, words: &rustc_hash::FxHashSet<String>) -> bool {
+    let mut n = 0;
+    for word in lower.split(|c: char| c.is_whitespace() || matches!(c, '|' | '•' | '·' | '/' | ','))
+    {
+        let word = bare(word);
+        if word.is_empty() {
+            continue;
+        }
+        if !words.contains(word) {
+            return false;
+        }
+        n += 1;
+    }
+    n >= 2
+}
+
+/// Whether a line is a byline and a time with separators between (`By Jane Doe | March 30,
+/// 2022 10:45 AM`, `By Jane Doe · Reuters · 3 hours ago`): the first part a byline, at least
+/// one other part a time, and any others short names (the outlet).
+fn byline_with_time(text: &str, byline: &Regex, timestamp: &Regex) -> bool {
+    static PARTS: OnceLock<Regex> = OnceLock::new();
+    let parts = regex(&PARTS, r"\s*[|•·]\s*|\s+[-–—]\s+");
+    let mut pieces = parts.split(text).map(str::trim).filter(|p| !p.is_empty());
+    let Some(first) = pieces.next() else {
+        return false;
+    };
+    if !byline.is_match(first) {
+        return false;
+    }
+    let mut any_time = false;
+    for piece in pieces {
+        if timestamp.is_match(piece) {
+            any_time = true;
+        } else if piece.split_whitespace().count() > 3
+            || !piece
+                .chars()
+                .all(|c| c.is_alphabetic() || c == ' ' || c == '.' || c == '&')
+        {
+            return false;
+        }
+    }
+    any_time
+}
+
 fn bare(lower: &str) -> &str {
     lower.trim_matches(|c: char| !c.is_alphanumeric())
 }
@@ -479,7 +530,7 @@ pub(crate) fn boilerplate(
     static TIMESTAMP: OnceLock<Regex> = OnceLock::new();
     let timestamp = regex(
         &TIMESTAMP,
-        r"(?i)^((updated|published|posted|last updated|first published)( on)?:?\s*)?((mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s*)?(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|[a-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2} [a-z]{3,9}\.? \d{4})(\s*([-–—|,]|at)?\s*\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[a-z]{2,5})?)?$",
+        r"(?i)^((updated|published|posted|last updated|first published)( on)?:?\s*)?((mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s*)?(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|[a-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2} [a-z]{3,9}\.? \d{4}|\d{1,2}\s*(seconds?|minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|months?|years?)\s+ago)(\s*([-–—|,]|at)?\s*\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[a-z]{2,5})?)?$",
     );
     static NAME: OnceLock<Regex> = OnceLock::new();
     let name = regex(
@@ -525,7 +576,10 @@ pub(crate) fn boilerplate(
             && lists.button_labels.contains(bare(lower))
         {
             Some("button_label")
-        } else if line_rules.share_prompt && short && line.has(PhraseList::Share) {
+        } else if line_rules.share_prompt
+            && short
+            && (line.has(PhraseList::Share) || is_share_bar(lower, &lists.share_networks))
+        {
             Some("share_prompt")
         } else if line_rules.cookie_notice
             && line.n_words <= 60
@@ -555,7 +609,9 @@ pub(crate) fn boilerplate(
             // Every byte tested, without an early exit: the test vectorises.
             && (line.text.bytes().fold(false, |any, b| any | b.is_ascii_digit())
                 && timestamp.is_match(line.text)
-                || (lower.starts_with("by ") && byline.is_match(line.text))
+                || (lower.starts_with("by ")
+                    && (byline.is_match(line.text)
+                        || byline_with_time(line.text, byline, timestamp)))
                 || ((near_end || near_start)
                     && line.n_words <= 5
                     && name.is_match(line.text)

@@ -465,6 +465,8 @@ fn cases() -> Vec<Case> {
             "Skip to main content",
             "Skip to main content",
         ),
+        tail("button_label", "Manage preferences", "Manage preferences"),
+        tail("button_label", "Accept all cookies", "Accept all"),
         keep(
             "button_label",
             "Read more books, the librarian told the children.",
@@ -483,6 +485,17 @@ fn cases() -> Vec<Case> {
             "share_prompt",
             "Sign up for our newsletter to get the latest news",
             "Sign up for our newsletter",
+        ),
+        // A share bar: the networks' names alone on a line.
+        tail("share_prompt", "Facebook Twitter Email", "Facebook Twitter"),
+        tail(
+            "share_prompt",
+            "Share: WhatsApp | Telegram | Copy link",
+            "WhatsApp",
+        ),
+        keep(
+            "share_prompt",
+            "Facebook, Twitter and email remain the ways most readers find the paper.",
         ),
         keep(
             "share_prompt",
@@ -576,9 +589,29 @@ fn cases() -> Vec<Case> {
             "Updated: March 31, 2022 at 5:30 p.m. EST",
             "Updated",
         ),
+        // A byline and a time on one line, with separators.
+        head(
+            "byline_timestamp",
+            "By Jane Doe | March 30, 2022 10:45 AM",
+            "Jane Doe",
+        ),
+        head(
+            "byline_timestamp",
+            "By John Smith · Reuters · 3 hours ago",
+            "John Smith",
+        ),
+        head("byline_timestamp", "Updated 25 mins ago", "25 mins"),
         keep(
             "byline_timestamp",
             "By Tuesday the council had approved the budget.",
+        ),
+        keep(
+            "byline_timestamp",
+            "By 2024 | the plan says | every school will have a nurse.",
+        ),
+        keep(
+            "byline_timestamp",
+            "Three years ago the council had no plan at all for the schools.",
         ),
         keep(
             "byline_timestamp",
