@@ -310,9 +310,11 @@ impl<W: Write> JsonlWriter<W> {
     }
 }
 
-/// Encodes one record as a JSON line (with the trailing newline) into `out`.
+/// Encodes one record as a JSON line (with the trailing newline) into `out`: the same bytes
+/// as `serde_json::to_writer`, written by a hand encoder that is several times faster on the
+/// strings and spans that make up most of a record.
 pub fn encode_record(record: &Record, out: &mut Vec<u8>) -> Result<(), Error> {
-    serde_json::to_writer(&mut *out, record).map_err(Error::Encode)?;
+    crate::encode::record(record, out).map_err(Error::Encode)?;
     out.push(b'\n');
     Ok(())
 }

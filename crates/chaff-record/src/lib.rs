@@ -24,6 +24,7 @@
 //! assert_eq!(back[0].id, "doc-1");
 //! ```
 
+mod encode;
 mod error;
 mod jsonl;
 pub mod offsets;

@@ -337,13 +337,14 @@ impl<'a> Input<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
 
     use super::*;
     use crate::{Cluster, DedupMethod, DedupStatus, SharedSentence, SharedWith};
 
-    fn full_record() -> Record {
+    /// A record with every field set, odd values included.
+    pub(crate) fn full_record() -> Record {
         let mut record = Record::new(
             "a/b.jsonl:7",
             "Zwölf Boxkämpfer jagen Viktor.\n\u{0}\u{1F600}",

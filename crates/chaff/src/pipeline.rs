@@ -178,7 +178,8 @@ fn encode_all(records: &[Record]) -> anyhow::Result<Vec<u8>> {
     let chunks: Vec<Vec<u8>> = records
         .par_iter()
         .map(|record| {
-            let mut line = Vec::with_capacity(record.text.len() + 256);
+            // `encode_record` reserves room for the whole line.
+            let mut line = Vec::new();
             encode_record(record, &mut line).map(|()| line)
         })
         .collect::<Result<_, _>>()?;
