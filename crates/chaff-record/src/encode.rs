@@ -39,32 +39,22 @@ pub(crate) fn record(record: &Record, out: &mut Vec<u8>) -> Result<(), serde_jso
         object(&record.metadata, out)?;
     }
     if !record.spans.is_empty() {
-        out.extend_from_slice(b",\"spans\":{");
-        for (k, (name, spans)) in record.spans.iter().enumerate() {
-            if k > 0 {
-                out.push(b',');
-            }
+        out.extend_from_slice(b",\"spans\":");
+        separated(out, b"{}", &record.spans, |(name, spans), out| {
             string(name, out);
-            out.extend_from_slice(b":[");
-            for (j, &span) in spans.iter().enumerate() {
-                if j > 0 {
-                    out.push(b',');
-                }
+            out.push(b':');
+            separated(out, b"[]", spans.iter(), |&span, out| {
                 span_pair(span, out);
-            }
-            out.push(b']');
-        }
-        out.push(b'}');
+                Ok(())
+            })
+        })?;
     }
     if !record.edits.is_empty() {
-        out.extend_from_slice(b",\"edits\":[");
-        for (k, edit) in record.edits.iter().enumerate() {
-            if k > 0 {
-                out.push(b',');
-            }
+        out.extend_from_slice(b",\"edits\":");
+        separated(out, b"[]", &record.edits, |edit, out| {
             self::edit(edit, out);
-        }
-        out.push(b']');
+            Ok(())
+        })?;
     }
     if let Some(dedup) = &record.dedup {
         out.extend_from_slice(b",\"dedup\":");
@@ -101,32 +91,35 @@ fn value(value: &Value, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(number) => serde_json::to_writer(&mut *out, number)?,
         Value::String(text) => string(text, out),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (k, item) in items.iter().enumerate() {
-                if k > 0 {
-                    out.push(b',');
-                }
-                self::value(item, out)?;
-            }
-            out.push(b']');
-        }
+        Value::Array(items) => separated(out, b"[]", items, self::value)?,
         Value::Object(fields) => object(fields, out)?,
     }
     Ok(())
 }
 
 fn object(fields: &Map<String, Value>, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-    out.push(b'{');
-    for (k, (key, item)) in fields.iter().enumerate() {
+    separated(out, b"{}", fields, |(key, item), out| {
+        string(key, out);
+        out.push(b':');
+        value(item, out)
+    })
+}
+
+/// `brackets[0]`, each item written by `write` with commas between, `brackets[1]`.
+fn separated<T>(
+    out: &mut Vec<u8>,
+    brackets: &[u8; 2],
+    items: impl IntoIterator<Item = T>,
+    mut write: impl FnMut(T, &mut Vec<u8>) -> Result<(), serde_json::Error>,
+) -> Result<(), serde_json::Error> {
+    out.push(brackets[0]);
+    for (k, item) in items.into_iter().enumerate() {
         if k > 0 {
             out.push(b',');
         }
-        string(key, out);
-        out.push(b':');
-        value(item, out)?;
+        write(item, out)?;
     }
-    out.push(b'}');
+    out.push(brackets[1]);
     Ok(())
 }
 
@@ -159,27 +152,22 @@ fn dedup(dedup: &Dedup, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
         out.push(b'}');
     }
     if !dedup.shared_sentences.is_empty() {
-        out.extend_from_slice(b",\"shared_sentences\":[");
-        for (k, shared) in dedup.shared_sentences.iter().enumerate() {
-            if k > 0 {
-                out.push(b',');
-            }
+        out.extend_from_slice(b",\"shared_sentences\":");
+        separated(out, b"[]", &dedup.shared_sentences, |shared, out| {
             out.extend_from_slice(b"{\"span\":");
             span_pair(shared.span, out);
-            out.extend_from_slice(b",\"with\":[");
-            for (j, with) in shared.with.iter().enumerate() {
-                if j > 0 {
-                    out.push(b',');
-                }
+            out.extend_from_slice(b",\"with\":");
+            separated(out, b"[]", &shared.with, |with, out| {
                 out.extend_from_slice(b"{\"id\":");
                 string(&with.id, out);
                 out.extend_from_slice(b",\"score\":");
                 serde_json::to_writer(&mut *out, &with.score)?;
                 out.push(b'}');
-            }
-            out.extend_from_slice(b"]}");
-        }
-        out.push(b']');
+                Ok(())
+            })?;
+            out.push(b'}');
+            Ok(())
+        })?;
     }
     out.push(b'}');
     Ok(())
