@@ -373,6 +373,22 @@ fn weigh_links(lines: &mut [Line<'_>], links: &[(usize, usize)]) {
 }
 
 /// The line without the punctuation around it, for exact matches with a label list.
+/// Whether a line is a picture's caption or credit under its label, as pages put it (BBC's
+/// `Image caption, The mayor speaks.`, `Image source, Getty Images`, `Photo credit: …`): a
+/// sentence after such a label is the caption's, not the article's.
+fn is_labelled_caption(lower: &str) -> bool {
+    let Some(rest) = ["image ", "photo ", "picture ", "video "]
+        .iter()
+        .find_map(|label| lower.strip_prefix(label))
+    else {
+        return false;
+    };
+    ["caption", "source", "credit"].iter().any(|kind| {
+        rest.strip_prefix(kind)
+            .is_some_and(|after| after.trim_start().starts_with([',', ':']))
+    })
+}
+
 /// Whether a line is a share bar: two or more words, every one a network or share word
 /// (`Facebook Twitter Email`, `Share: WhatsApp | Telegram`).
 fn is_share_bar(lower: &str, words: &rustc_hash::FxHashSet<String>) -> bool {
@@ -597,11 +613,12 @@ pub(crate) fn boilerplate(
         {
             Some("policy_line")
         } else if line_rules.image_credit
-            && line.n_words <= 20
-            // Every branch of the pattern needs one of these (a cheap test before the regex).
-            && line.credit_word
-            && credit.is_match(line.text)
-            && !ends_sentence_plainly(line.text)
+            && (line.n_words <= 20
+                // Every branch of the pattern needs one of these (a cheap test before the regex).
+                && line.credit_word
+                && credit.is_match(line.text)
+                && !ends_sentence_plainly(line.text)
+                || line.n_words <= 40 && is_labelled_caption(lower))
         {
             Some("image_credit")
         } else if line_rules.byline_timestamp

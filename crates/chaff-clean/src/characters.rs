@@ -470,15 +470,23 @@ pub(crate) fn invisible(text: &str) -> Vec<Replacement> {
 }
 
 /// The same quote or comma twice where a conversion doubled it: `""China` → `"China`,
-/// `word,,` → `word,`.
+/// `word,,` → `word,`; and a double quote written as two apostrophes or two backticks, as
+/// text taken from PDF or TeX has it (`''useful''`, ``` ``useful'' ```) → `"useful"`. A quote
+/// pair counts only against a word: opening before one, closing after one (or after its
+/// full stop, comma, `!` or `?`), so an empty string `""` standing alone is left.
 pub(crate) fn doubled_punctuation(text: &str) -> Vec<Replacement> {
     static DOUBLED: OnceLock<Regex> = OnceLock::new();
-    if !(holds(text, "\"\"") || holds(text, ",,") || holds(text, ";;")) {
+    if !(holds(text, "\"\"")
+        || holds(text, "''")
+        || holds(text, "``")
+        || holds(text, ",,")
+        || holds(text, ";;"))
+    {
         return Vec::new();
     }
     regex(
         &DOUBLED,
-        r#"(?:^|[\s(\[])("")\w|\w("")(?:[\s.,;:!?)\]]|$)|\w(,,|;;)"#,
+        r#"(?:^|[\s(\[])(""|''|``)\w|\w[.,!?]?(""|'')(?:[\s.,;:!?)\]]|$)|\w(,,|;;)"#,
     )
     .captures_iter(text)
     .filter_map(|caps| {
@@ -486,10 +494,14 @@ pub(crate) fn doubled_punctuation(text: &str) -> Vec<Replacement> {
             .get(1)
             .or_else(|| caps.get(2))
             .or_else(|| caps.get(3))?;
+        let single = match doubled.as_str() {
+            "\"\"" | "''" | "``" => "\"",
+            other => &other[..1],
+        };
         Some(Replacement {
             start: doubled.start(),
             end: doubled.end(),
-            text: Cow::Owned(doubled.as_str()[..1].to_owned()),
+            text: Cow::Owned(single.to_owned()),
             rule: "doubled_punctuation",
         })
     })

@@ -370,6 +370,21 @@ fn cases() -> Vec<Case> {
             "The empty string \"\" is written as two quotes in code.",
         ),
         keep("doubled_punctuation", "She said \"yes\" and left."),
+        // A double quote as two apostrophes or backticks, as PDF and TeX text has it.
+        inside(
+            "doubled_punctuation",
+            "The minister said ''the talks were useful.'' He left.",
+            "''",
+        ),
+        inside(
+            "doubled_punctuation",
+            "The report called it ``a turning point'' for the city.",
+            "``",
+        ),
+        keep(
+            "doubled_punctuation",
+            "In the old code an empty name was written '' and nothing else.",
+        ),
         tail(
             "donation_appeal",
             "A Message from Example News:\nDear readers,\nIndependent journalism needs your support. Please consider a monthly contribution.\nThank you for standing with us.\nDonate",
@@ -556,6 +571,16 @@ fn cases() -> Vec<Case> {
             "Developers said the new JavaScript library would speed up the council's website.",
         ),
         inside("image_credit", "IMAGE SOURCE: CGTN", "IMAGE SOURCE"),
+        // A caption under its label ends in a full stop like a sentence of the article.
+        inside(
+            "image_credit",
+            "Image caption, The mayor speaks to reporters outside city hall.",
+            "Image caption",
+        ),
+        keep(
+            "image_credit",
+            "Image sources said the pictures were taken before the storm.",
+        ),
         inside(
             "image_credit",
             "Photo: John Smith/Reuters",
