@@ -389,6 +389,182 @@ fn is_labelled_caption(lower: &str) -> bool {
     })
 }
 
+/// Whether a line credits the reporting and editing, as wire stories end (`Reporting by Jane
+/// Doe; Editing by John Smith`, `(Additional reporting by Tom Lee in Beijing)`).
+/// A line that ends in a full stop is one only in its wire shapes (in brackets, with a `;`
+/// between credits, or `Additional reporting by …`), so that `Reporting by the BBC found that
+/// …` stays.
+fn is_credit_line(lower: &str) -> bool {
+    let bracketed = lower.starts_with(['(', '[']);
+    let line = lower.trim_start_matches(['(', '[']);
+    let additional = line.starts_with("additional ");
+    let line = line.strip_prefix("additional ").unwrap_or(line);
+    let credit = [
+        "reporting by ",
+        "writing by ",
+        "editing by ",
+        "compiled by ",
+        "research by ",
+    ]
+    .iter()
+    .any(|credit| line.starts_with(credit));
+    credit && (bracketed || additional || line.contains("; ") || !line.trim_end().ends_with('.'))
+}
+
+/// Whether a line is only a time stamp under its label (`Updated at 10:32 a.m. ET on March 30,
+/// 2022.`, `Published 2 hours ago`): a label, then nothing but numbers and the words of dates
+/// and times, at least one number among them.
+fn is_update_stamp(lower: &str) -> bool {
+    const LABELS: &[&str] = &[
+        "last updated",
+        "first published",
+        "updated",
+        "published",
+        "posted",
+        "modified",
+    ];
+    const TIME_WORDS: &[&str] = &[
+        "at",
+        "on",
+        "in",
+        "the",
+        "of",
+        "am",
+        "pm",
+        "a.m",
+        "p.m",
+        "et",
+        "est",
+        "edt",
+        "ct",
+        "cst",
+        "cdt",
+        "pt",
+        "pst",
+        "pdt",
+        "gmt",
+        "utc",
+        "bst",
+        "cet",
+        "cest",
+        "ist",
+        "jst",
+        "hkt",
+        "sgt",
+        "aest",
+        "ago",
+        "today",
+        "yesterday",
+        "hour",
+        "hours",
+        "hr",
+        "hrs",
+        "minute",
+        "minutes",
+        "min",
+        "mins",
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "year",
+        "years",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "mon",
+        "tue",
+        "tues",
+        "wed",
+        "thu",
+        "thur",
+        "thurs",
+        "fri",
+        "sat",
+        "sun",
+    ];
+    let Some(rest) = LABELS.iter().find_map(|label| lower.strip_prefix(label)) else {
+        return false;
+    };
+    if !rest.starts_with([' ', ':']) {
+        return false;
+    }
+    let mut any_number = false;
+    for token in
+        rest.split(|c: char| c.is_whitespace() || matches!(c, ',' | '|' | '/' | '-' | '–' | '—'))
+    {
+        let token = token.trim_matches(|c: char| matches!(c, '.' | ':' | '(' | ')' | ','));
+        if token.is_empty() {
+            continue;
+        }
+        if token.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
+            // 10:32, 30, 2022, 30th, 03.30.2022
+            if !token.bytes().all(|b| {
+                b.is_ascii_digit()
+                    || matches!(b, b':' | b'.' | b's' | b't' | b'n' | b'd' | b'r' | b'h')
+            }) {
+                return false;
+            }
+            any_number = true;
+        } else if !TIME_WORDS.contains(&token) {
+            return false;
+        }
+    }
+    any_number
+}
+
+/// The label of a line that lists a page's tags or categories under it (`Tags: budget,
+/// schools`, `Filed under: Politics`): links to the site's own index pages.
+fn taxonomy_label(lower: &str) -> Option<&'static str> {
+    const LABELS: &[&str] = &[
+        "tags:",
+        "tagged:",
+        "tagged with:",
+        "filed under:",
+        "topics:",
+        "related topics:",
+        "categories:",
+        "category:",
+        "posted in:",
+        "keywords:",
+    ];
+    LABELS.iter().copied().find(|label| {
+        lower
+            .strip_prefix(label)
+            .is_some_and(|rest| !rest.trim().is_empty() && !ends_sentence(rest))
+    })
+}
+
 /// Whether a line is a share bar: two or more words, every one a network or share word
 /// (`Facebook Twitter Email`, `Share: WhatsApp | Telegram`).
 fn is_share_bar(lower: &str, words: &rustc_hash::FxHashSet<String>) -> bool {
@@ -587,6 +763,28 @@ pub(crate) fn boilerplate(
         let at = position_of[i];
         let near_end = at + 3 >= n_non_blank;
         let near_start = at < 3;
+        // A byline, a time stamp, or a bare name beside one at the document's start or end.
+        let is_byline_or_time = |line: &Line<'_>| {
+            // Every byte tested, without an early exit: the test vectorises.
+            line.text
+                .bytes()
+                .fold(false, |any, b| any | b.is_ascii_digit())
+                && timestamp.is_match(line.text)
+                || (lower.starts_with("by ")
+                    && (byline.is_match(line.text)
+                        || byline_with_time(line.text, byline, timestamp)))
+                || ((near_end || near_start)
+                    && line.n_words <= 5
+                    && name.is_match(line.text)
+                    && line.text.chars().count() <= 40
+                    && neighbour_is(
+                        &lines,
+                        &non_blank,
+                        at,
+                        |l| timestamp.is_match(l.text) || byline.is_match(l.text),
+                        near_end,
+                    ))
+        };
         let rule: Option<&'static str> = if line_rules.button_label
             && line.n_words <= lists.button_label_words
             && lists.button_labels.contains(bare(lower))
@@ -622,26 +820,20 @@ pub(crate) fn boilerplate(
         {
             Some("image_credit")
         } else if line_rules.byline_timestamp
-            && line.n_words <= 12
-            // Every byte tested, without an early exit: the test vectorises.
-            && (line.text.bytes().fold(false, |any, b| any | b.is_ascii_digit())
-                && timestamp.is_match(line.text)
-                || (lower.starts_with("by ")
-                    && (byline.is_match(line.text)
-                        || byline_with_time(line.text, byline, timestamp)))
-                || ((near_end || near_start)
-                    && line.n_words <= 5
-                    && name.is_match(line.text)
-                    && line.text.chars().count() <= 40
-                    && neighbour_is(
-                        &lines,
-                        &non_blank,
-                        at,
-                        |l| timestamp.is_match(l.text) || byline.is_match(l.text),
-                        near_end,
-                    )))
+            && (line.n_words <= 30 && is_credit_line(lower)
+                || line.n_words <= 14 && is_update_stamp(lower)
+                || line.n_words <= 12 && is_byline_or_time(line))
         {
             Some("byline_timestamp")
+        } else if line_rules.navigation
+            && line.n_words <= 25
+            && taxonomy_label(lower).is_some_and(|label| {
+                // A label that opens three lines or more is a field of a listing (a directory's
+                // `Category:` under each entry), not the page's own tags.
+                lines.iter().filter(|l| l.lower.starts_with(label)).count() < 3
+            })
+        {
+            Some("navigation")
         } else if line_rules.appeal_line
             && line.n_words <= 40
             && has_appeal_word(line)

@@ -465,6 +465,11 @@ fn cases() -> Vec<Case> {
             "READ MORE: Nurses strike over pay in three hospitals",
             "Nurses strike",
         ),
+        tail(
+            "related_links",
+            "Trending Now\nFloods close two bridges\nStadium vote delayed again",
+            "Floods close",
+        ),
         keep(
             "related_links",
             "Read more about the plan in the council's published report, the mayor said.",
@@ -481,6 +486,11 @@ fn cases() -> Vec<Case> {
             "Skip to main content",
         ),
         tail("button_label", "Manage preferences", "Manage preferences"),
+        inside(
+            "button_label",
+            "Story continues below advertisement",
+            "Story continues",
+        ),
         tail("button_label", "Accept all cookies", "Accept all"),
         keep(
             "button_label",
@@ -500,6 +510,16 @@ fn cases() -> Vec<Case> {
             "share_prompt",
             "Sign up for our newsletter to get the latest news",
             "Sign up for our newsletter",
+        ),
+        tail(
+            "share_prompt",
+            "Follow the author on Twitter @janedoe",
+            "Follow the author",
+        ),
+        tail(
+            "share_prompt",
+            "Have a news tip? Email us at tips@example.com",
+            "news tip",
         ),
         // A share bar: the networks' names alone on a line.
         tail("share_prompt", "Facebook Twitter Email", "Facebook Twitter"),
@@ -614,6 +634,30 @@ fn cases() -> Vec<Case> {
             "Updated: March 31, 2022 at 5:30 p.m. EST",
             "Updated",
         ),
+        // Wire credits and time stamps under a label.
+        tail(
+            "byline_timestamp",
+            "Reporting by Jane Doe; Editing by John Smith",
+            "Editing by",
+        ),
+        tail(
+            "byline_timestamp",
+            "(Additional reporting by Tom Lee in Beijing.)",
+            "Tom Lee",
+        ),
+        head(
+            "byline_timestamp",
+            "Updated at 10:32 a.m. ET on March 30, 2022.",
+            "10:32",
+        ),
+        keep(
+            "byline_timestamp",
+            "Reporting by the local paper found that the council had overspent.",
+        ),
+        keep(
+            "byline_timestamp",
+            "Updated figures showed that 2024 sales rose by a fifth.",
+        ),
         // A byline and a time on one line, with separators.
         head(
             "byline_timestamp",
@@ -676,6 +720,22 @@ fn cases() -> Vec<Case> {
             "Weather",
         ),
         head("navigation", "News » World » Europe » France", "Europe"),
+        // A page's tags under their label.
+        tail("navigation", "Tags: budget, schools, roads", "Tags:"),
+        tail(
+            "navigation",
+            "Filed under: Politics, Local News",
+            "Filed under",
+        ),
+        keep(
+            "navigation",
+            "Category: five storms were expected this season, forecasters said.",
+        ),
+        // The same label on three lines is a listing's field, not the page's tags.
+        keep(
+            "navigation",
+            "Category: Drama, directed by Michael Caton-Jones in 2001\nCategory: Mystery, directed by Frank Oz in 2001\nCategory: Comedy, directed by Tom Dey in 2002",
+        ),
         keep(
             "navigation",
             "Budget\n\nThe council will publish the figures next week.",
