@@ -389,6 +389,42 @@ fn is_labelled_caption(lower: &str) -> bool {
     })
 }
 
+/// A label without the duration after it (`listen to this article 5 min` → `listen to this
+/// article`), as audio and video players print it.
+fn without_duration(label: &str) -> &str {
+    let trimmed = label.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == ' ');
+    let unit = &label[trimmed.len()..];
+    let number = trimmed.trim_end_matches(|c: char| c.is_ascii_digit() || c == ':');
+    if number.len() == trimmed.len()
+        || !matches!(
+            unit.trim(),
+            "" | "min" | "mins" | "minute" | "minutes" | "sec" | "secs" | "seconds"
+        )
+    {
+        return label;
+    }
+    number.trim_end()
+}
+
+/// Whether a line is only a reading or listening time (`5 min read`, `3-minute read`,
+/// `Reading time: 4 minutes`).
+fn is_reading_time(lower: &str) -> bool {
+    let line = lower.trim().trim_end_matches('.');
+    let line = line
+        .strip_prefix("reading time")
+        .or_else(|| line.strip_prefix("estimated reading time"))
+        .map_or(line, |rest| rest.trim_start_matches([':', ' ']));
+    let digits = line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    if digits == 0 || digits > 3 {
+        return false;
+    }
+    let rest = line[digits..].trim_start_matches([' ', '-']);
+    let rest = ["minutes", "minute", "mins", "min"]
+        .iter()
+        .find_map(|unit| rest.strip_prefix(unit));
+    rest.is_some_and(|rest| matches!(rest.trim(), "" | "read" | "listen" | "watch"))
+}
+
 /// Whether a line credits the reporting and editing, as wire stories end (`Reporting by Jane
 /// Doe; Editing by John Smith`, `(Additional reporting by Tom Lee in Beijing)`).
 /// A line that ends in a full stop is one only in its wire shapes (in brackets, with a `;`
@@ -786,8 +822,9 @@ pub(crate) fn boilerplate(
                     ))
         };
         let rule: Option<&'static str> = if line_rules.button_label
-            && line.n_words <= lists.button_label_words
-            && lists.button_labels.contains(bare(lower))
+            && (line.n_words <= lists.button_label_words + 3
+                && lists.button_labels.contains(without_duration(bare(lower)))
+                || line.n_words <= 6 && is_reading_time(lower))
         {
             Some("button_label")
         } else if line_rules.share_prompt

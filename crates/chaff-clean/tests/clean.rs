@@ -491,6 +491,18 @@ fn cases() -> Vec<Case> {
             "Story continues below advertisement",
             "Story continues",
         ),
+        // A player's label with its duration, and a reading time alone.
+        head("button_label", "Listen to this article 5 min", "Listen to"),
+        head("button_label", "5 min read", "min read"),
+        head("button_label", "Reading time: 4 minutes", "Reading time"),
+        keep(
+            "button_label",
+            "Read more in 5 minutes than most people read in an hour, the teacher said.",
+        ),
+        keep(
+            "button_label",
+            "Listen to this: 5 minutes of silence followed.",
+        ),
         tail("button_label", "Accept all cookies", "Accept all"),
         keep(
             "button_label",
