@@ -16,6 +16,8 @@ struct Lists {
     button_labels: rustc_hash::FxHashSet<String>,
     /// The words of a share bar (`Facebook Twitter Email`).
     share_networks: rustc_hash::FxHashSet<String>,
+    /// The words a time stamp may hold besides numbers (`at`, `march`, `et`, `ago`).
+    time_words: rustc_hash::FxHashSet<String>,
     /// The most words any button label has (longer lines are not compared).
     button_label_words: usize,
     related_headings: rustc_hash::FxHashSet<String>,
@@ -184,6 +186,9 @@ fn lists() -> &'static Lists {
                 .unwrap_or(0),
             button_labels: button_labels.into_iter().collect(),
             share_networks: read_list(include_str!("../data/share_networks.txt"))
+                .into_iter()
+                .collect(),
+            time_words: read_list(include_str!("../data/time_words.txt"))
                 .into_iter()
                 .collect(),
             related_headings: read_list(include_str!("../data/related_headings.txt"))
@@ -372,7 +377,6 @@ fn weigh_links(lines: &mut [Line<'_>], links: &[(usize, usize)]) {
     }
 }
 
-/// The line without the punctuation around it, for exact matches with a label list.
 /// Whether a line is a picture's caption or credit under its label, as pages put it (BBC's
 /// `Image caption, The mayor speaks.`, `Image source, Getty Images`, `Photo credit: …`): a
 /// sentence after such a label is the caption's, not the article's.
@@ -426,8 +430,8 @@ fn is_reading_time(lower: &str) -> bool {
 }
 
 /// Whether a line credits the reporting and editing, as wire stories end (`Reporting by Jane
-/// Doe; Editing by John Smith`, `(Additional reporting by Tom Lee in Beijing)`).
-/// A line that ends in a full stop is one only in its wire shapes (in brackets, with a `;`
+/// Doe; Editing by John Smith`, `(Additional reporting by Tom Lee in Beijing)`). A line that
+/// ends in a full stop is one only in its wire shapes (in brackets, with a `;`
 /// between credits, or `Additional reporting by …`), so that `Reporting by the BBC found that
 /// …` stays.
 fn is_credit_line(lower: &str) -> bool {
@@ -450,7 +454,7 @@ fn is_credit_line(lower: &str) -> bool {
 /// Whether a line is only a time stamp under its label (`Updated at 10:32 a.m. ET on March 30,
 /// 2022.`, `Published 2 hours ago`): a label, then nothing but numbers and the words of dates
 /// and times, at least one number among them.
-fn is_update_stamp(lower: &str) -> bool {
+fn is_update_stamp(lower: &str, time_words: &rustc_hash::FxHashSet<String>) -> bool {
     const LABELS: &[&str] = &[
         "last updated",
         "first published",
@@ -458,96 +462,6 @@ fn is_update_stamp(lower: &str) -> bool {
         "published",
         "posted",
         "modified",
-    ];
-    const TIME_WORDS: &[&str] = &[
-        "at",
-        "on",
-        "in",
-        "the",
-        "of",
-        "am",
-        "pm",
-        "a.m",
-        "p.m",
-        "et",
-        "est",
-        "edt",
-        "ct",
-        "cst",
-        "cdt",
-        "pt",
-        "pst",
-        "pdt",
-        "gmt",
-        "utc",
-        "bst",
-        "cet",
-        "cest",
-        "ist",
-        "jst",
-        "hkt",
-        "sgt",
-        "aest",
-        "ago",
-        "today",
-        "yesterday",
-        "hour",
-        "hours",
-        "hr",
-        "hrs",
-        "minute",
-        "minutes",
-        "min",
-        "mins",
-        "day",
-        "days",
-        "week",
-        "weeks",
-        "month",
-        "months",
-        "year",
-        "years",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "mon",
-        "tue",
-        "tues",
-        "wed",
-        "thu",
-        "thur",
-        "thurs",
-        "fri",
-        "sat",
-        "sun",
     ];
     let Some(rest) = LABELS.iter().find_map(|label| lower.strip_prefix(label)) else {
         return false;
@@ -572,7 +486,7 @@ fn is_update_stamp(lower: &str) -> bool {
                 return false;
             }
             any_number = true;
-        } else if !TIME_WORDS.contains(&token) {
+        } else if !time_words.contains(token) {
             return false;
         }
     }
@@ -647,6 +561,7 @@ fn byline_with_time(text: &str, byline: &Regex, timestamp: &Regex) -> bool {
     any_time
 }
 
+/// The line without the punctuation around it, for exact matches with a label list.
 fn bare(lower: &str) -> &str {
     lower.trim_matches(|c: char| !c.is_alphanumeric())
 }
@@ -789,6 +704,8 @@ pub(crate) fn boilerplate(
         appeal_line: enabled("appeal_line"),
         navigation: enabled("navigation"),
     };
+    // How many lines each taxonomy label met so far opens.
+    let mut label_counts: Vec<(&'static str, usize)> = Vec::new();
     for i in 0..n {
         let line = &lines[i];
         if line.is_blank() || claimed[i].is_some() {
@@ -800,7 +717,7 @@ pub(crate) fn boilerplate(
         let near_end = at + 3 >= n_non_blank;
         let near_start = at < 3;
         // A byline, a time stamp, or a bare name beside one at the document's start or end.
-        let is_byline_or_time = |line: &Line<'_>| {
+        let is_byline_or_time = || {
             // Every byte tested, without an early exit: the test vectorises.
             line.text
                 .bytes()
@@ -858,16 +775,24 @@ pub(crate) fn boilerplate(
             Some("image_credit")
         } else if line_rules.byline_timestamp
             && (line.n_words <= 30 && is_credit_line(lower)
-                || line.n_words <= 14 && is_update_stamp(lower)
-                || line.n_words <= 12 && is_byline_or_time(line))
+                || line.n_words <= 14 && is_update_stamp(lower, &lists.time_words)
+                || line.n_words <= 12 && is_byline_or_time())
         {
             Some("byline_timestamp")
         } else if line_rules.navigation
             && line.n_words <= 25
             && taxonomy_label(lower).is_some_and(|label| {
                 // A label that opens three lines or more is a field of a listing (a directory's
-                // `Category:` under each entry), not the page's own tags.
-                lines.iter().filter(|l| l.lower.starts_with(label)).count() < 3
+                // `Category:` under each entry), not the page's own tags. Counted once a label.
+                let count = match label_counts.iter().find(|(l, _)| *l == label) {
+                    Some(&(_, count)) => count,
+                    None => {
+                        let count = lines.iter().filter(|l| l.lower.starts_with(label)).count();
+                        label_counts.push((label, count));
+                        count
+                    }
+                };
+                count < 3
             })
         {
             Some("navigation")

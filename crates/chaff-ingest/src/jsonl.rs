@@ -91,11 +91,7 @@ pub(crate) fn stream_reader<E>(
         Err(err) => on_batch(vec![quarantine(
             name,
             Some(1),
-            if found == Compression::None {
-                "io"
-            } else {
-                "decompress"
-            },
+            read_error_kind(found),
             format!("read failed at the start: {err}"),
         )]),
     }
@@ -150,11 +146,7 @@ fn stream_lines<E>(
                 )
             }
             Err(err) => {
-                let kind = if found == Compression::None {
-                    "io"
-                } else {
-                    "decompress"
-                };
+                let kind = read_error_kind(found);
                 let message = format!(
                     "read failed after line {n_lines}: {err}; the lines before it were kept"
                 );
@@ -189,7 +181,17 @@ fn stream_lines<E>(
 }
 
 /// The UTF-8 byte-order mark, removed from the start of a file.
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The quarantine kind of a failed read: `decompress` when the stream was compressed (the
+/// damage is most likely there), else `io`.
+fn read_error_kind(found: Compression) -> &'static str {
+    if found == Compression::None {
+        "io"
+    } else {
+        "decompress"
+    }
+}
 
 /// How a JSON file lays out its objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,7 +226,8 @@ fn layout(reader: &mut impl std::io::BufRead) -> std::io::Result<Layout> {
 /// Reads a JSON file laid out as an array or as objects spread over lines whole (at most
 /// `max_doc_bytes`), and turns each object into a record as a JSON line would be, numbered by
 /// the line it starts on. A syntax error ends the file with a quarantine entry naming its line
-/// and column; the objects before it are kept (in an array, none are: the array is one value).
+/// and column; the objects before it are kept. A complete array followed by more is given back
+/// as [`Whole::Lines`].
 fn read_whole_json(
     config: &Config,
     reader: impl Read,
@@ -237,11 +240,7 @@ fn read_whole_json(
         .take(config.max_doc_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
     {
-        let kind = if found == Compression::None {
-            "io"
-        } else {
-            "decompress"
-        };
+        let kind = read_error_kind(found);
         return Whole::Items(vec![quarantine(
             name,
             None,

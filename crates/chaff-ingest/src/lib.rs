@@ -371,7 +371,7 @@ fn read_document(
 /// byte-order mark) opens an object, or an array whose first item is an object.
 fn looks_like_json(head: &[u8]) -> bool {
     let head = head
-        .strip_prefix(b"\xEF\xBB\xBF")
+        .strip_prefix(jsonl::BOM)
         .unwrap_or(head)
         .trim_ascii_start();
     match head.split_first() {

@@ -19,12 +19,9 @@ pub(crate) fn record(record: &Record, out: &mut Vec<u8>) -> Result<(), serde_jso
         .sum();
     let text = record.text.len() + record.id.len() + record.source.path.len();
     out.reserve(text + text / 6 + n_spans * 16 + edits + 256);
-    out.extend_from_slice(b"{\"id\":");
-    string(&record.id, out);
-    out.extend_from_slice(b",\"text\":");
-    string(&record.text, out);
-    out.extend_from_slice(b",\"source\":{\"path\":");
-    string(&record.source.path, out);
+    field(b"{\"id\":", &record.id, out);
+    field(b",\"text\":", &record.text, out);
+    field(b",\"source\":{\"path\":", &record.source.path, out);
     if let Some(line) = record.source.line {
         out.extend_from_slice(b",\"line\":");
         number(line, out);
@@ -61,13 +58,10 @@ pub(crate) fn record(record: &Record, out: &mut Vec<u8>) -> Result<(), serde_jso
         self::dedup(dedup, out)?;
     }
     if let Some(dropped) = &record.dropped {
-        out.extend_from_slice(b",\"dropped\":{\"stage\":");
-        string(&dropped.stage, out);
-        out.extend_from_slice(b",\"reason\":");
-        string(&dropped.reason, out);
+        field(b",\"dropped\":{\"stage\":", &dropped.stage, out);
+        field(b",\"reason\":", &dropped.reason, out);
         if let Some(detail) = &dropped.detail {
-            out.extend_from_slice(b",\"detail\":");
-            string(detail, out);
+            field(b",\"detail\":", detail, out);
         }
         out.push(b'}');
     }
@@ -129,8 +123,7 @@ fn dedup(dedup: &Dedup, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
     out.extend_from_slice(b"{\"status\":");
     serde_json::to_writer(&mut *out, &dedup.status)?;
     if let Some(of) = &dedup.duplicate_of {
-        out.extend_from_slice(b",\"duplicate_of\":");
-        string(of, out);
+        field(b",\"duplicate_of\":", of, out);
     }
     if let Some(method) = &dedup.method {
         out.extend_from_slice(b",\"method\":");
@@ -141,12 +134,10 @@ fn dedup(dedup: &Dedup, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
         serde_json::to_writer(&mut *out, &similarity)?;
     }
     if let Some(via) = &dedup.via {
-        out.extend_from_slice(b",\"via\":");
-        string(via, out);
+        field(b",\"via\":", via, out);
     }
     if let Some(cluster) = &dedup.cluster {
-        out.extend_from_slice(b",\"cluster\":{\"id\":");
-        string(&cluster.id, out);
+        field(b",\"cluster\":{\"id\":", &cluster.id, out);
         out.extend_from_slice(b",\"size\":");
         number(cluster.size, out);
         out.push(b'}');
@@ -158,8 +149,7 @@ fn dedup(dedup: &Dedup, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
             span_pair(shared.span, out);
             out.extend_from_slice(b",\"with\":");
             separated(out, b"[]", &shared.with, |with, out| {
-                out.extend_from_slice(b"{\"id\":");
-                string(&with.id, out);
+                field(b"{\"id\":", &with.id, out);
                 out.extend_from_slice(b",\"score\":");
                 serde_json::to_writer(&mut *out, &with.score)?;
                 out.push(b'}');
@@ -174,19 +164,21 @@ fn dedup(dedup: &Dedup, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
 }
 
 fn edit(edit: &Edit, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"{\"stage\":");
-    string(&edit.stage, out);
-    out.extend_from_slice(b",\"rule\":");
-    string(&edit.rule, out);
+    field(b"{\"stage\":", &edit.stage, out);
+    field(b",\"rule\":", &edit.rule, out);
     out.extend_from_slice(b",\"span\":");
     span_pair(edit.span, out);
-    out.extend_from_slice(b",\"original\":");
-    string(&edit.original, out);
+    field(b",\"original\":", &edit.original, out);
     if let Some(first_copy) = &edit.first_copy {
-        out.extend_from_slice(b",\"first_copy\":");
-        string(first_copy, out);
+        field(b",\"first_copy\":", first_copy, out);
     }
     out.push(b'}');
+}
+
+/// `prefix` (the punctuation and key before a value, `,"rule":`) and then `text` as a string.
+fn field(prefix: &[u8], text: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(prefix);
+    string(text, out);
 }
 
 fn span_pair(span: Span, out: &mut Vec<u8>) {

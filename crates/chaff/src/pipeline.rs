@@ -791,11 +791,6 @@ impl BadLines {
         Ok(())
     }
 
-    /// Lines put so far.
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
     /// Flushes the file; returns the count.
     pub fn finish(self) -> anyhow::Result<u64> {
         if let Some(file) = self.file {
