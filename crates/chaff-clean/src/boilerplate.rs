@@ -645,6 +645,12 @@ pub(crate) fn boilerplate(
         weigh_links(&mut lines, links);
     }
     let n = lines.len();
+    // Lines of fenced code are the author's: no rule removes them, and they count in no run.
+    let fenced = crate::layout::fenced_blocks(text);
+    let code: Vec<bool> = lines
+        .iter()
+        .map(|line| !fenced.is_empty() && crate::layout::inside(&fenced, line.start))
+        .collect();
     let mut claimed: Vec<Option<&'static str>> = vec![None; n];
     let non_blank: Vec<usize> = (0..n).filter(|&i| !lines[i].is_blank()).collect();
     let n_non_blank = non_blank.len();
@@ -666,6 +672,12 @@ pub(crate) fn boilerplate(
     }
     if enabled("related_links") {
         related_links(&lines, &mut claimed);
+    }
+
+    for (claim, &in_code) in claimed.iter_mut().zip(&code) {
+        if in_code {
+            *claim = None;
+        }
     }
 
     // Line rules.
@@ -708,7 +720,7 @@ pub(crate) fn boilerplate(
     let mut label_counts: Vec<(&'static str, usize)> = Vec::new();
     for i in 0..n {
         let line = &lines[i];
-        if line.is_blank() || claimed[i].is_some() {
+        if line.is_blank() || claimed[i].is_some() || code[i] {
             continue;
         }
         let lower = line.lower;
@@ -824,6 +836,7 @@ pub(crate) fn boilerplate(
             let nav_like = i < n
                 && !lines[i].is_blank()
                 && claimed[i].is_none()
+                && !code[i]
                 // With link information, a menu is mostly link text and a table or list of the
                 // article's own is not; without it, only very short lines can be told apart.
                 && if links.is_some() {
@@ -864,6 +877,7 @@ pub(crate) fn boilerplate(
             // Fewer than 20 bytes is fewer than 20 characters; count only when it may matter.
             if line.is_blank()
                 || claimed[i].is_some()
+                || code[i]
                 || line.text.len() < 20
                 || (line.text.len() < 80 && line.text.chars().count() < 20)
             {

@@ -564,7 +564,10 @@ fn plain_block(window: &[u8]) -> bool {
 
 /// White space: runs of spaces and tabs (and other Unicode spaces) to one space, no space at
 /// the ends of lines, at most one blank line in a row, none at the ends of the document.
+/// Inside a fenced code block ([`crate::layout::fenced_blocks`]) only the space at the ends of
+/// lines goes: indentation and the spacing within a line are the code's own.
 pub(crate) fn whitespace(text: &str) -> Vec<Replacement> {
+    let fenced = crate::layout::fenced_blocks(text);
     let mut out: Vec<Replacement> = Vec::new();
     let bytes = text.as_bytes();
     let space_at = |at: usize| -> Option<char> {
@@ -621,11 +624,23 @@ pub(crate) fn whitespace(text: &str) -> Vec<Replacement> {
             } else {
                 " "
             };
+            let replacement: Cow<'static, str> =
+                if !fenced.is_empty() && crate::layout::inside(&fenced, start) && !replacement.is_empty() {
+                    // In code: the line breaks, then the next line's indentation as it was.
+                    match text[start..end].rfind('\n') {
+                        Some(last) => {
+                            Cow::Owned(format!("{replacement}{}", &text[start + last + 1..end]))
+                        }
+                        None => Cow::Owned(text[start..end].to_owned()),
+                    }
+                } else {
+                    Cow::Borrowed(replacement)
+                };
             if text[start..end] != *replacement {
                 out.push(Replacement {
                     start,
                     end,
-                    text: Cow::Borrowed(replacement),
+                    text: replacement,
                     rule: "whitespace",
                 });
             }

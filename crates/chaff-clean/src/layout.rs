@@ -7,6 +7,9 @@
 //! closing punctuation and the next line goes on in lower case. A line that starts indented
 //! while its neighbours do not begins a paragraph. A word hyphenated across the break is
 //! joined (`inter-\nnational` → `international`).
+//!
+//! Code between Markdown fences (``` or ~~~) is laid out by its author: its lines are never
+//! joined, and the other rules leave it alone too (see [`fenced_blocks`]).
 
 use crate::doc::Replacement;
 
@@ -18,7 +21,60 @@ struct Line {
     indented: bool,
 }
 
+/// The byte ranges of the closed fenced code blocks of `text`, in order: from the start of a
+/// line that opens with three or more backticks or tildes (indented at most three spaces, as
+/// CommonMark has it) to the end of the line that closes it with at least as many of the same
+/// character and nothing else. A fence that is never closed protects nothing: one stray run of
+/// backticks must not shelter the rest of a page from cleaning.
+pub(crate) fn fenced_blocks(text: &str) -> Vec<(usize, usize)> {
+    let mut blocks = Vec::new();
+    if !text.contains("```") && !text.contains("~~~") {
+        return blocks;
+    }
+    // The fence character and length of the block open at the byte where it starts.
+    let mut open: Option<(u8, usize, usize)> = None;
+    let mut at = 0;
+    for raw in crate::split_at_newlines(text) {
+        let line_start = at;
+        at += raw.len() + 1;
+        let indent = raw.len() - raw.trim_start_matches(' ').len();
+        if indent > 3 {
+            continue;
+        }
+        let body = raw[indent..].trim_end();
+        let Some(&mark) = body.as_bytes().first().filter(|&&b| b == b'`' || b == b'~') else {
+            continue;
+        };
+        let run = body.bytes().take_while(|&b| b == mark).count();
+        if run < 3 {
+            continue;
+        }
+        match open {
+            None => {
+                // An info string after backticks may not hold a backtick (CommonMark).
+                if mark == b'~' || !body[run..].contains('`') {
+                    open = Some((mark, run, line_start));
+                }
+            }
+            Some((open_mark, open_run, start)) => {
+                if mark == open_mark && run >= open_run && run == body.len() {
+                    blocks.push((start, line_start + raw.len()));
+                    open = None;
+                }
+            }
+        }
+    }
+    blocks
+}
+
+/// Whether byte `at` lies inside one of `blocks` (sorted, not overlapping).
+pub(crate) fn inside(blocks: &[(usize, usize)], at: usize) -> bool {
+    let after = blocks.partition_point(|&(start, _)| start <= at);
+    after > 0 && at < blocks[after - 1].1
+}
+
 pub(crate) fn unwrap_lines(text: &str) -> Vec<Replacement> {
+    let fenced = fenced_blocks(text);
     let mut lines = Vec::new();
     let mut at = 0;
     for raw in crate::split_at_newlines(text) {
@@ -33,13 +89,13 @@ pub(crate) fn unwrap_lines(text: &str) -> Vec<Replacement> {
     }
     let mut lengths: Vec<usize> = lines.iter().map(|l| l.len).filter(|&n| n > 0).collect();
     if lengths.len() < 6 {
-        return Vec::new();
+        return unwrap_short(text, &lines, &fenced);
     }
     // The 90th percentile, without sorting the rest.
     let n_lengths = lengths.len();
     let (_, &mut width, _) = lengths.select_nth_unstable((n_lengths - 1) * 9 / 10);
     if width < 30 {
-        return Vec::new();
+        return unwrap_short(text, &lines, &fenced);
     }
     // Hard-wrapped text has many lines just short of the width, and lines that run on.
     let near_width = lengths
@@ -47,7 +103,7 @@ pub(crate) fn unwrap_lines(text: &str) -> Vec<Replacement> {
         .filter(|&&n| n * 100 >= width * 75 && n <= width)
         .count();
     if near_width * 2 < n_lengths {
-        return Vec::new();
+        return unwrap_short(text, &lines, &fenced);
     }
     let n_breaks_inside = lines
         .windows(2)
@@ -56,7 +112,7 @@ pub(crate) fn unwrap_lines(text: &str) -> Vec<Replacement> {
         })
         .count();
     if n_breaks_inside * 5 < n_lengths {
-        return Vec::new();
+        return unwrap_short(text, &lines, &fenced);
     }
     let any_indented = lines.iter().filter(|l| l.len > 0 && l.indented).count();
     let mostly_indented = any_indented * 2 > lengths.len();
@@ -65,6 +121,9 @@ pub(crate) fn unwrap_lines(text: &str) -> Vec<Replacement> {
     for pair in lines.windows(2) {
         let (line, next) = (&pair[0], &pair[1]);
         if line.len == 0 || next.len == 0 {
+            continue;
+        }
+        if inside(&fenced, line.start) || inside(&fenced, next.start) {
             continue;
         }
         if next.indented && !mostly_indented {
@@ -120,6 +179,77 @@ pub(crate) fn unwrap_lines(text: &str) -> Vec<Replacement> {
         }
     }
     out
+}
+
+/// A text of fewer than six lines has too few for the widths to tell, and a text that is not
+/// hard-wrapped as a whole may still hold a wrapped passage (a quoted e-mail, a pasted
+/// paragraph); there only a break that is plainly inside a sentence is joined: a line of at least `SHORT_TEXT_LINE` characters that
+/// stops on a word or a comma (or a hyphen inside a word), and a next line that goes on in
+/// lower case with a plain word, and is a paragraph's last line if it is short (not `zram:`, `comp_algorithm` or `http://…`, which start the
+/// entries of a listing), not indented, not a list item, and neither line code (code that
+/// lost its fences and indentation still breaks its lines where its author did).
+fn unwrap_short(text: &str, lines: &[Line], fenced: &[(usize, usize)]) -> Vec<Replacement> {
+    const SHORT_TEXT_LINE: usize = 40;
+    let mut out = Vec::new();
+    for (i, pair) in lines.windows(2).enumerate() {
+        let (line, next) = (&pair[0], &pair[1]);
+        if line.len < SHORT_TEXT_LINE || next.len == 0 || next.indented {
+            continue;
+        }
+        // Only a paragraph's last line is short: a short line with more after it is an item.
+        if next.len < SHORT_TEXT_LINE && lines.get(i + 2).is_some_and(|after| after.len > 0) {
+            continue;
+        }
+        if inside(fenced, line.start) || inside(fenced, next.start) {
+            continue;
+        }
+        let line_text = text[line.start..line.end].trim_end();
+        let next_text = text[next.start..next.end].trim_start();
+        if starts_item(next_text)
+            || !starts_with_plain_word(next_text)
+            || looks_like_code(line_text)
+            || looks_like_code(next_text)
+        {
+            continue;
+        }
+        let mut from_end = line_text.chars().rev();
+        let (last, before) = (from_end.next(), from_end.next());
+        let break_start = line.start + line_text.len();
+        let break_end = next.start + (text[next.start..next.end].len() - next_text.len());
+        if last == Some('-') && before.is_some_and(char::is_alphabetic) {
+            out.push(Replacement::remove(break_start - 1, break_end, "hyphenation"));
+        } else if last.is_some_and(|c| c.is_alphanumeric() || c == ',') {
+            out.push(Replacement {
+                start: break_start,
+                end: break_end,
+                text: std::borrow::Cow::Borrowed(" "),
+                rule: "hard_wrap",
+            });
+        }
+    }
+    out
+}
+
+/// Whether `line` starts with a lower-case word of letters (an apostrophe or hyphen inside),
+/// followed by white space, the end, or a comma, full stop, semicolon, `?` or `!`.
+fn starts_with_plain_word(line: &str) -> bool {
+    if !line.chars().next().is_some_and(char::is_lowercase) {
+        return false;
+    }
+    let word = line.split_whitespace().next().unwrap_or("");
+    let body = word.trim_end_matches([',', '.', ';', '?', '!']);
+    body.chars()
+        .all(|c| c.is_alphabetic() || matches!(c, '\'' | '’' | '-'))
+}
+
+/// Marks of program text that prose hardly has: braces, comments, arrows, `==`, `&&`, `||`,
+/// or a statement's closing semicolon.
+fn looks_like_code(line: &str) -> bool {
+    line.contains(['{', '}'])
+        || ["//", "/*", "*/", "->", "==", "&&", "||"]
+            .iter()
+            .any(|mark| line.contains(mark))
+        || line.trim_end().ends_with(';')
 }
 
 fn ends_closed(line: &str) -> bool {

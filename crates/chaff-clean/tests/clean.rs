@@ -1047,6 +1047,65 @@ fn hard_wrap_and_hyphenation_cases() {
     }
 }
 
+/// A text too short (or too unevenly wrapped) for the widths to tell is still joined where a
+/// break is plainly inside a sentence; lines that only look alike are left as they are.
+#[test]
+fn wrapped_sentences_of_a_short_text_are_joined() {
+    let config = Config::default();
+    let cleaned = clean_text(
+        &config,
+        "The minister said on Tuesday that the talks had been\nuseful and that both sides would meet again in the\nspring to discuss trade, and that a treaty was near-\nly ready.",
+    );
+    assert_eq!(
+        cleaned.text,
+        "The minister said on Tuesday that the talks had been useful and that both sides would meet again in the spring to discuss trade, and that a treaty was nearly ready."
+    );
+    assert!(cleaned.edits.iter().any(|e| e.rule == "hard_wrap"));
+    assert!(cleaned.edits.iter().any(|e| e.rule == "hyphenation"));
+    for kept in [
+        // The next line starts a sentence, a name, a number or a quotation.
+        "The minister said on Tuesday that the talks were useful\nThey will meet again in the spring.",
+        "The minister said on Tuesday that the talks had been held with\n2,000 delegates present.",
+        // A list of short items under a line that runs on.
+        "We bought the following for the party on the weekend\nfresh apples from the market\nripe pears from the farm shop\nplums and figs from the garden",
+        // The entries of a listing, links, and code that lost its indentation.
+        "Using the RAM disk block device with Linux\nzram: Compressed RAM-based block devices",
+        "The archive of the list is at http://example.org/list\nhttp://example.org/list/archive",
+        "if (!lookup(key)) // might fail for free objects\ngoto begin;",
+    ] {
+        assert_eq!(clean_text(&config, kept).text, kept);
+    }
+    // An indented line starts a paragraph (its indentation goes, the break stays).
+    let indented = "The minister said on Tuesday that the talks had been\n  useful, his deputy said.";
+    assert_eq!(
+        clean_text(&config, indented).text,
+        "The minister said on Tuesday that the talks had been\nuseful, his deputy said."
+    );
+}
+
+/// Code between Markdown fences keeps its lines and its indentation, and no rule takes its
+/// short lines for a menu; a fence that never closes shelters nothing.
+#[test]
+fn fenced_code_is_left_as_its_author_laid_it_out() {
+    let config = Config::default();
+    let code = "```\npip install chaff\nchaff --version\ncd project\nmake\nmake test\n```";
+    let indented = "~~~rust\nfn main() {\n    let text = read(\"a.json\");\n\tprintln!(\"{}\",   text);\n}\n~~~";
+    for block in [code, indented] {
+        let text = format!(
+            "Installing the tool takes one command, then check the version and run the tests.\n\n{block}\n\nIf a step fails, open an issue with the output of each command."
+        );
+        let cleaned = clean_text(&config, &text);
+        assert!(cleaned.text.contains(block), "{}", cleaned.text);
+    }
+    // Space at the ends of code lines still goes.
+    let cleaned = clean_text(&config, "Run it:\n\n```\nmake   \n    make test\n```");
+    assert_eq!(cleaned.text, "Run it:\n\n```\nmake\n    make test\n```");
+    // Not closed: the menu after a stray fence is navigation as before.
+    let stray = "Installing the tool takes one command, then check the version and run the tests.\n\n```\nHome\nNews\nSport\nWeather\n\nIf a step fails, open an issue with the output of each command.";
+    let cleaned = clean_text(&config, stray);
+    assert!(!cleaned.text.contains("Sport"), "{}", cleaned.text);
+}
+
 /// White space and quote style: three rewrites each, and text they must leave alone.
 #[test]
 fn whitespace_and_straight_quotes_cases() {
