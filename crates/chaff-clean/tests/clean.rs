@@ -598,6 +598,15 @@ fn cases() -> Vec<Case> {
             "policy_line",
             "The company updated its privacy policy after regulators fined it last year, a court heard on Monday in the capital.",
         ),
+        tail(
+            "policy_line",
+            "Privacy Statement\nDo Not Sell My Personal Information\nAccessibility Statement",
+            "Privacy Statement",
+        ),
+        keep(
+            "policy_line",
+            "Its privacy notice, which regulators said broke the law, told users their messages could be read by staff.",
+        ),
         keep(
             "policy_line",
             "Developers said the new JavaScript library would speed up the council's website.",
