@@ -1,5 +1,7 @@
 //! Words, their normalisation, and the units dedup compares: shingles, paragraphs, sentences.
 
+use std::sync::OnceLock;
+
 use chaff_record::{Record, Span, offsets::ByteCursor};
 use unicode_normalization::UnicodeNormalization as _;
 use unicode_segmentation::UnicodeSegmentation as _;
@@ -26,9 +28,8 @@ pub(crate) fn normalise_word(word: &str, out: &mut Vec<u8>) {
         fold_spelling(out);
         return;
     }
-    // Latin with its accents, Greek, Cyrillic, Armenian, Hebrew, Arabic: character by
-    // character from a table (see [`SmallForms`]); anything else by the general path.
-    if !SMALL_FORMS.normalised(word, out) {
+    // Character by character from a table (see [`Forms`]); past U+FFFF, the general path.
+    if !FORMS.normalised(word, out) {
         normalise_chars(word, out);
     }
     fold_spelling(out);
@@ -54,31 +55,44 @@ fn normalise_chars(word: &str, out: &mut Vec<u8>) {
     }
 }
 
-/// The normalised and exact forms ([`normalise_chars`], [`exact_chars`]) of every character
-/// below `SmallForms::END`, each worked out once by the general path from the character alone.
-/// A word's form is its characters' forms one after another: NFD decomposes each character on
-/// its own, and the canonical reordering it adds moves only combining marks, which the
-/// normalised form drops; lower-casing and the letter and digit tests are per character. So a
-/// word of such characters is looked up instead of decomposed (the general path costs about a
-/// thousand instructions a word); a property test holds the two to each other.
-struct SmallForms {
-    normalised: Vec<Form>,
-    exact: Vec<Form>,
+/// The normalised and exact forms ([`normalise_chars`], [`exact_chars`]) of the characters of
+/// the Basic Multilingual Plane, each worked out by the general path from the character alone,
+/// 256 characters at a time when a word first needs one of them (a script that never comes
+/// costs nothing). A word's form is its characters' forms one after another: NFD decomposes
+/// each character on its own, the canonical reordering it adds moves only characters of a
+/// non-zero combining class, which are all combining marks and dropped from the normalised
+/// form, and lower-casing and the letter and digit tests are per character. So a word of such
+/// characters is looked up instead of decomposed (the general path costs about a thousand
+/// instructions a word). Tests hold the two paths to each other and check that premise for
+/// every character.
+struct Forms {
+    pages: [OnceLock<Box<Page>>; Forms::N_PAGES],
 }
 
-/// A character's form: up to 7 bytes, or `len` 255 when it is longer (then the word takes the
+/// The forms of 256 consecutive characters.
+struct Page {
+    normalised: [Form; 256],
+    exact: [Form; 256],
+}
+
+/// A character's form: up to 15 bytes, or `len` 255 when it is longer (then the word takes the
 /// general path).
 #[derive(Clone, Copy)]
 struct Form {
     len: u8,
-    bytes: [u8; 7],
+    bytes: [u8; 15],
 }
 
 impl Form {
+    const EMPTY: Form = Form {
+        len: 0,
+        bytes: [0; 15],
+    };
+
     fn of(bytes: &[u8]) -> Form {
         let mut form = Form {
             len: u8::MAX,
-            bytes: [0; 7],
+            bytes: [0; 15],
         };
         if bytes.len() <= form.bytes.len() {
             form.len = bytes.len() as u8;
@@ -88,35 +102,49 @@ impl Form {
     }
 }
 
-static SMALL_FORMS: std::sync::LazyLock<SmallForms> = std::sync::LazyLock::new(SmallForms::new);
+static FORMS: Forms = Forms {
+    pages: [const { OnceLock::new() }; Forms::N_PAGES],
+};
 
-impl SmallForms {
-    /// The table ends below U+0800: every character of two UTF-8 bytes or one.
-    const END: u32 = 0x800;
+impl Forms {
+    /// The table ends at U+FFFF: past it, the general path.
+    const N_PAGES: usize = 256;
 
-    fn new() -> SmallForms {
-        let mut normalised = Vec::with_capacity(Self::END as usize);
-        let mut exact = Vec::with_capacity(Self::END as usize);
+    fn page(number: usize) -> Box<Page> {
+        let mut page = Box::new(Page {
+            normalised: [Form::EMPTY; 256],
+            exact: [Form::EMPTY; 256],
+        });
         let (mut n, mut e) = (Vec::new(), Vec::new());
         let mut buffer = [0u8; 4];
-        for code in 0..Self::END {
-            let c = char::from_u32(code).unwrap_or('\0');
+        for low in 0..256 {
+            // Surrogate code points are no characters and never looked up.
+            let Some(c) = char::from_u32((number * 256 + low) as u32) else {
+                continue;
+            };
             let alone = c.encode_utf8(&mut buffer);
             normalise_chars(alone, &mut n);
             exact_chars(alone, &mut e);
-            normalised.push(Form::of(&n));
-            exact.push(Form::of(&e));
+            page.normalised[low] = Form::of(&n);
+            page.exact[low] = Form::of(&e);
         }
-        SmallForms { normalised, exact }
+        page
     }
 
-    /// Writes `word`'s form from `table` into `out` and returns true, or returns false when a
-    /// character is past the table (or its form too long).
-    fn write(table: &[Form], word: &str, out: &mut Vec<u8>) -> bool {
+    /// Writes `word`'s form into `out` and returns true, or returns false when a character is
+    /// past the table or its form too long.
+    fn write(&self, word: &str, out: &mut Vec<u8>, exact: bool) -> bool {
         out.clear();
         for c in word.chars() {
-            let Some(form) = table.get(c as usize) else {
+            let code = c as usize;
+            let Some(cell) = self.pages.get(code >> 8) else {
                 return false;
+            };
+            let page = cell.get_or_init(|| Self::page(code >> 8));
+            let form = if exact {
+                &page.exact[code & 0xFF]
+            } else {
+                &page.normalised[code & 0xFF]
             };
             if form.len == u8::MAX {
                 return false;
@@ -127,11 +155,11 @@ impl SmallForms {
     }
 
     fn normalised(&self, word: &str, out: &mut Vec<u8>) -> bool {
-        Self::write(&self.normalised, word, out)
+        self.write(word, out, false)
     }
 
     fn exact(&self, word: &str, out: &mut Vec<u8>) -> bool {
-        Self::write(&self.exact, word, out)
+        self.write(word, out, true)
     }
 }
 
@@ -298,7 +326,7 @@ fn exact_form(word: &str, out: &mut Vec<u8>) {
         }
         return;
     }
-    if !SMALL_FORMS.exact(word, out) {
+    if !FORMS.exact(word, out) {
         exact_chars(word, out);
     }
 }
@@ -872,12 +900,12 @@ mod normalisation_tests {
     proptest! {
         #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
 
-        /// Words of characters below U+0800 (and a few past it, which send the word to the
+        /// Words of characters of the table (and a few past it, which send the word to the
         /// general path) are normalised from the table exactly as the general path does it.
         #[test]
         fn the_table_agrees_with_the_general_path(
-            word in "[\u{80}-\u{7ff}a-zA-Z0-9]{1,12}",
-            tail in "[\u{300}-\u{36f}\u{1e00}-\u{1eff}\u{2160}]{0,2}",
+            word in "[\u{80}-\u{7ff}\u{3040}-\u{30ff}\u{4e00}-\u{4e80}\u{ac00}-\u{ac80}a-zA-Z0-9]{1,12}",
+            tail in "[\u{300}-\u{36f}\u{1e00}-\u{1eff}\u{2160}\u{1d400}-\u{1d420}]{0,2}",
         ) {
             for word in [word.clone(), format!("{word}{tail}")] {
                 let (mut fast, mut general) = (Vec::new(), Vec::new());
@@ -895,10 +923,10 @@ mod normalisation_tests {
     #[test]
     fn every_character_of_the_table_agrees_with_the_general_path() {
         let (mut fast, mut general) = (Vec::new(), Vec::new());
-        for code in 0x80..SmallForms::END {
+        for code in 0x80..0x1_0000 {
             let Some(c) = char::from_u32(code) else { continue };
-            // Each character alone, and between two letters (a mark then follows a letter).
-            for word in [c.to_string(), format!("a{c}b"), format!("\u{e9}{c}\u{e9}")] {
+            // Each character alone, and between letters (a mark then follows a letter).
+            for word in [c.to_string(), format!("\u{e9}{c}\u{e9}")] {
                 normalise_word(&word, &mut fast);
                 normalise_chars(&word, &mut general);
                 fold_spelling(&mut general);
@@ -906,6 +934,21 @@ mod normalisation_tests {
                 exact_form(&word, &mut fast);
                 exact_chars(&word, &mut general);
                 assert_eq!(fast, general, "exact {word:?}");
+            }
+        }
+    }
+
+    /// The premise of the table: NFD reorders only characters of a non-zero combining class,
+    /// and every one of them is a combining mark, which the normalised form drops.
+    #[test]
+    fn every_character_that_nfd_reorders_is_a_combining_mark() {
+        for code in 0..=0x10_FFFF {
+            let Some(c) = char::from_u32(code) else { continue };
+            if unicode_normalization::char::canonical_combining_class(c) != 0 {
+                assert!(
+                    unicode_normalization::char::is_combining_mark(c),
+                    "U+{code:04X} has a combining class but is no combining mark"
+                );
             }
         }
     }
