@@ -434,6 +434,42 @@ fn is_reading_time(lower: &str) -> bool {
 /// ends in a full stop is one only in its wire shapes (in brackets, with a `;`
 /// between credits, or `Additional reporting by …`), so that `Reporting by the BBC found that
 /// …` stays.
+/// A gallery's counter: `Image 1 of 5`, `Photo 3/12`, `Slide 2 of 9`.
+fn is_gallery_counter(lower: &str) -> bool {
+    let mut words = bare(lower).split_whitespace();
+    let (Some(noun), Some(first)) = (words.next(), words.next()) else {
+        return false;
+    };
+    let noun = noun.strip_suffix('s').unwrap_or(noun);
+    if !matches!(noun, "image" | "photo" | "picture" | "slide" | "gallery") {
+        return false;
+    }
+    let number = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit());
+    match (words.next(), words.next(), words.next()) {
+        (Some("of"), Some(total), None) => number(first) && number(total),
+        (None, None, None) => first
+            .split_once('/')
+            .is_some_and(|(a, b)| number(a) && number(b)),
+        _ => false,
+    }
+}
+
+/// Two or more widget labels on one line between separators (`Sign in | Register`).
+fn is_label_row(lower: &str, labels: &rustc_hash::FxHashSet<String>) -> bool {
+    let mut n = 0;
+    for part in lower.split(['|', '/', '·', '•']) {
+        let part = bare(part);
+        if part.is_empty() {
+            continue;
+        }
+        if !labels.contains(part) {
+            return false;
+        }
+        n += 1;
+    }
+    n >= 2
+}
+
 fn is_credit_line(lower: &str) -> bool {
     let bracketed = lower.starts_with(['(', '[']);
     let line = lower.trim_start_matches(['(', '[']);
@@ -457,12 +493,15 @@ fn is_credit_line(lower: &str) -> bool {
 fn is_update_stamp(lower: &str, time_words: &rustc_hash::FxHashSet<String>) -> bool {
     const LABELS: &[&str] = &[
         "last updated",
+        "last modified",
         "first published",
         "updated",
         "published",
         "posted",
         "modified",
     ];
+    // A second stamp may follow the first (`Published: … | Updated: …`).
+    const LABEL_WORDS: &[&str] = &["last", "first", "updated", "published", "posted", "modified"];
     let Some(rest) = LABELS.iter().find_map(|label| lower.strip_prefix(label)) else {
         return false;
     };
@@ -486,7 +525,7 @@ fn is_update_stamp(lower: &str, time_words: &rustc_hash::FxHashSet<String>) -> b
                 return false;
             }
             any_number = true;
-        } else if !time_words.contains(token) {
+        } else if !time_words.contains(token) && !LABEL_WORDS.contains(&token) {
             return false;
         }
     }
@@ -752,8 +791,11 @@ pub(crate) fn boilerplate(
         };
         let rule: Option<&'static str> = if line_rules.button_label
             && (line.n_words <= lists.button_label_words + 3
+                // `print()` is a call in a program, not a button.
+                && !lower.contains("()")
                 && lists.button_labels.contains(without_duration(bare(lower)))
-                || line.n_words <= 6 && is_reading_time(lower))
+                || line.n_words <= 6 && (is_reading_time(lower) || is_gallery_counter(lower))
+                || line.n_words <= 12 && is_label_row(lower, &lists.button_labels))
         {
             Some("button_label")
         } else if line_rules.share_prompt
@@ -787,6 +829,7 @@ pub(crate) fn boilerplate(
             Some("image_credit")
         } else if line_rules.byline_timestamp
             && (line.n_words <= 30 && is_credit_line(lower)
+                || line.n_words <= 40 && lower.starts_with("this entry was posted ")
                 || line.n_words <= 14 && is_update_stamp(lower, &lists.time_words)
                 || line.n_words <= 12 && is_byline_or_time())
         {

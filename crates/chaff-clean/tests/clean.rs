@@ -504,6 +504,22 @@ fn cases() -> Vec<Case> {
             "Listen to this: 5 minutes of silence followed.",
         ),
         tail("button_label", "Accept all cookies", "Accept all"),
+        tail("button_label", "« Previous Post", "Previous Post"),
+        tail("button_label", "Next article »", "Next article"),
+        tail("button_label", "Like this:\nLike Loading...", "Loading"),
+        inside("button_label", "Image 1 of 5", "Image 1 of 5"),
+        inside("button_label", "Enlarge this image", "Enlarge"),
+        head("button_label", "Sign in | Register", "Register"),
+        tail("button_label", "Continue reading the main story", "main story"),
+        keep(
+            "button_label",
+            "Image 1 of 5 shows the mayor at the opening of the new library.",
+        ),
+        keep(
+            "button_label",
+            "Sign in to the register, the clerk told every visitor, or leave.",
+        ),
+        keep("button_label", "register()"),
         keep(
             "button_label",
             "Read more books, the librarian told the children.",
@@ -513,6 +529,11 @@ fn cases() -> Vec<Case> {
             "Close to a thousand people attended the meeting.",
         ),
         tail("share_prompt", "Share this article", "Share this article"),
+        tail(
+            "share_prompt",
+            "Get the latest news delivered to your inbox",
+            "your inbox",
+        ),
         tail(
             "share_prompt",
             "Follow us on Twitter and Facebook",
@@ -607,6 +628,11 @@ fn cases() -> Vec<Case> {
             "policy_line",
             "Its privacy notice, which regulators said broke the law, told users their messages could be read by staff.",
         ),
+        tail(
+            "policy_line",
+            "Our Standards: The Thomson Reuters Trust Principles.",
+            "Trust Principles",
+        ),
         keep(
             "policy_line",
             "Developers said the new JavaScript library would speed up the council's website.",
@@ -670,6 +696,25 @@ fn cases() -> Vec<Case> {
             "byline_timestamp",
             "Updated at 10:32 a.m. ET on March 30, 2022.",
             "10:32",
+        ),
+        head(
+            "byline_timestamp",
+            "Last modified on Tue 29 Mar 2022 14.02 BST",
+            "14.02",
+        ),
+        head(
+            "byline_timestamp",
+            "Published: 10:02 EDT, 30 March 2022 | Updated: 11:45 EDT, 30 March 2022",
+            "11:45",
+        ),
+        tail(
+            "byline_timestamp",
+            "This entry was posted on Monday, March 28th, 2022 at 10:15 am and is filed under World.",
+            "This entry",
+        ),
+        keep(
+            "byline_timestamp",
+            "Published figures for 2021 and 2022 were revised last week.",
         ),
         keep(
             "byline_timestamp",
