@@ -501,7 +501,14 @@ fn is_update_stamp(lower: &str, time_words: &rustc_hash::FxHashSet<String>) -> b
         "modified",
     ];
     // A second stamp may follow the first (`Published: … | Updated: …`).
-    const LABEL_WORDS: &[&str] = &["last", "first", "updated", "published", "posted", "modified"];
+    const LABEL_WORDS: &[&str] = &[
+        "last",
+        "first",
+        "updated",
+        "published",
+        "posted",
+        "modified",
+    ];
     let Some(rest) = LABELS.iter().find_map(|label| lower.strip_prefix(label)) else {
         return false;
     };

@@ -217,7 +217,11 @@ fn unwrap_short(text: &str, lines: &[Line], fenced: &[(usize, usize)]) -> Vec<Re
         let break_start = line.start + line_text.len();
         let break_end = next.start + (text[next.start..next.end].len() - next_text.len());
         if last == Some('-') && before.is_some_and(char::is_alphabetic) {
-            out.push(Replacement::remove(break_start - 1, break_end, "hyphenation"));
+            out.push(Replacement::remove(
+                break_start - 1,
+                break_end,
+                "hyphenation",
+            ));
         } else if last.is_some_and(|c| c.is_alphanumeric() || c == ',') {
             out.push(Replacement {
                 start: break_start,

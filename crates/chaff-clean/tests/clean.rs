@@ -510,7 +510,11 @@ fn cases() -> Vec<Case> {
         inside("button_label", "Image 1 of 5", "Image 1 of 5"),
         inside("button_label", "Enlarge this image", "Enlarge"),
         head("button_label", "Sign in | Register", "Register"),
-        tail("button_label", "Continue reading the main story", "main story"),
+        tail(
+            "button_label",
+            "Continue reading the main story",
+            "main story",
+        ),
         keep(
             "button_label",
             "Image 1 of 5 shows the mayor at the opening of the new library.",
@@ -1130,7 +1134,8 @@ fn wrapped_sentences_of_a_short_text_are_joined() {
         assert_eq!(clean_text(&config, kept).text, kept);
     }
     // An indented line starts a paragraph (its indentation goes, the break stays).
-    let indented = "The minister said on Tuesday that the talks had been\n  useful, his deputy said.";
+    let indented =
+        "The minister said on Tuesday that the talks had been\n  useful, his deputy said.";
     assert_eq!(
         clean_text(&config, indented).text,
         "The minister said on Tuesday that the talks had been\nuseful, his deputy said."

@@ -924,7 +924,9 @@ mod normalisation_tests {
     fn every_character_of_the_table_agrees_with_the_general_path() {
         let (mut fast, mut general) = (Vec::new(), Vec::new());
         for code in 0x80..0x1_0000 {
-            let Some(c) = char::from_u32(code) else { continue };
+            let Some(c) = char::from_u32(code) else {
+                continue;
+            };
             // Each character alone, and between letters (a mark then follows a letter).
             for word in [c.to_string(), format!("\u{e9}{c}\u{e9}")] {
                 normalise_word(&word, &mut fast);
@@ -943,7 +945,9 @@ mod normalisation_tests {
     #[test]
     fn every_character_that_nfd_reorders_is_a_combining_mark() {
         for code in 0..=0x10_FFFF {
-            let Some(c) = char::from_u32(code) else { continue };
+            let Some(c) = char::from_u32(code) else {
+                continue;
+            };
             if unicode_normalization::char::canonical_combining_class(c) != 0 {
                 assert!(
                     unicode_normalization::char::is_combining_mark(c),
