@@ -436,6 +436,9 @@ fn is_reading_time(lower: &str) -> bool {
 /// …` stays.
 /// A gallery's counter: `Image 1 of 5`, `Photo 3/12`, `Slide 2 of 9`.
 fn is_gallery_counter(lower: &str) -> bool {
+    if !lower.starts_with(['i', 'p', 's', 'g']) {
+        return false;
+    }
     let mut words = bare(lower).split_whitespace();
     let (Some(noun), Some(first)) = (words.next(), words.next()) else {
         return false;
@@ -456,6 +459,12 @@ fn is_gallery_counter(lower: &str) -> bool {
 
 /// Two or more widget labels on one line between separators (`Sign in | Register`).
 fn is_label_row(lower: &str, labels: &rustc_hash::FxHashSet<String>) -> bool {
+    let bytes = lower.as_bytes();
+    if memchr::memchr2(b'|', b'/', bytes).is_none()
+        && !(!lower.is_ascii() && lower.contains(['·', '•']))
+    {
+        return false;
+    }
     let mut n = 0;
     for part in lower.split(['|', '/', '·', '•']) {
         let part = bare(part);
@@ -798,9 +807,9 @@ pub(crate) fn boilerplate(
         };
         let rule: Option<&'static str> = if line_rules.button_label
             && (line.n_words <= lists.button_label_words + 3
+                && lists.button_labels.contains(without_duration(bare(lower)))
                 // `print()` is a call in a program, not a button.
                 && !lower.contains("()")
-                && lists.button_labels.contains(without_duration(bare(lower)))
                 || line.n_words <= 6 && (is_reading_time(lower) || is_gallery_counter(lower))
                 || line.n_words <= 12 && is_label_row(lower, &lists.button_labels))
         {

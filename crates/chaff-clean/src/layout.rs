@@ -28,7 +28,10 @@ struct Line {
 /// backticks must not shelter the rest of a page from cleaning.
 pub(crate) fn fenced_blocks(text: &str) -> Vec<(usize, usize)> {
     let mut blocks = Vec::new();
-    if !text.contains("```") && !text.contains("~~~") {
+    // Most texts have no fence at all: two vectorised scans tell.
+    if memchr::memmem::find(text.as_bytes(), b"```").is_none()
+        && memchr::memmem::find(text.as_bytes(), b"~~~").is_none()
+    {
         return blocks;
     }
     // The fence character and length of the block open at the byte where it starts.
@@ -200,29 +203,34 @@ fn unwrap_short(text: &str, lines: &[Line], fenced: &[(usize, usize)]) -> Vec<Re
         if next.len < SHORT_TEXT_LINE && lines.get(i + 2).is_some_and(|after| after.len > 0) {
             continue;
         }
-        if inside(fenced, line.start) || inside(fenced, next.start) {
-            continue;
-        }
+        // The cheap tests first: most lines end a sentence, or the next starts one.
         let line_text = text[line.start..line.end].trim_end();
         let next_text = text[next.start..next.end].trim_start();
-        if starts_item(next_text)
+        let mut from_end = line_text.chars().rev();
+        let (last, before) = (from_end.next(), from_end.next());
+        let hyphen = last == Some('-') && before.is_some_and(char::is_alphabetic);
+        if !(hyphen || last.is_some_and(|c| c.is_alphanumeric() || c == ','))
             || !starts_with_plain_word(next_text)
+        {
+            continue;
+        }
+        if starts_item(next_text)
+            || inside(fenced, line.start)
+            || inside(fenced, next.start)
             || looks_like_code(line_text)
             || looks_like_code(next_text)
         {
             continue;
         }
-        let mut from_end = line_text.chars().rev();
-        let (last, before) = (from_end.next(), from_end.next());
         let break_start = line.start + line_text.len();
         let break_end = next.start + (text[next.start..next.end].len() - next_text.len());
-        if last == Some('-') && before.is_some_and(char::is_alphabetic) {
+        if hyphen {
             out.push(Replacement::remove(
                 break_start - 1,
                 break_end,
                 "hyphenation",
             ));
-        } else if last.is_some_and(|c| c.is_alphanumeric() || c == ',') {
+        } else {
             out.push(Replacement {
                 start: break_start,
                 end: break_end,
