@@ -459,10 +459,9 @@ fn is_gallery_counter(lower: &str) -> bool {
 
 /// Two or more widget labels on one line between separators (`Sign in | Register`).
 fn is_label_row(lower: &str, labels: &rustc_hash::FxHashSet<String>) -> bool {
-    let bytes = lower.as_bytes();
-    if memchr::memchr2(b'|', b'/', bytes).is_none()
-        && !(!lower.is_ascii() && lower.contains(['·', '•']))
-    {
+    let separated = memchr::memchr2(b'|', b'/', lower.as_bytes()).is_some()
+        || !lower.is_ascii() && lower.contains(['·', '•']);
+    if !separated {
         return false;
     }
     let mut n = 0;
