@@ -156,38 +156,21 @@ pub(crate) fn unwrap_lines(text: &str) -> Vec<Replacement> {
         if !(would_not_fit || runs_on) {
             continue;
         }
-        // The break and the white space around it become one space, or nothing after a
-        // hyphen that splits a word.
-        let break_start = line.start + line_text.len();
-        let break_end = next.start + (text[next.start..next.end].len() - next_text.len());
         let hyphenated = line_text.ends_with('-')
             && line_text[..line_text.len() - 1]
                 .chars()
                 .last()
                 .is_some_and(char::is_alphabetic)
             && next_text.chars().next().is_some_and(char::is_lowercase);
-        if hyphenated {
-            out.push(Replacement::remove(
-                break_start - 1,
-                break_end,
-                "hyphenation",
-            ));
-        } else {
-            out.push(Replacement {
-                start: break_start,
-                end: break_end,
-                text: std::borrow::Cow::Borrowed(" "),
-                rule: "hard_wrap",
-            });
-        }
+        out.push(join(text, line, next, hyphenated));
     }
     out
 }
 
 /// A text of fewer than six lines has too few for the widths to tell, and a text that is not
 /// hard-wrapped as a whole may still hold a wrapped passage (a quoted e-mail, a pasted
-/// paragraph); there only a break that is plainly inside a sentence is joined: a line of at least `SHORT_TEXT_LINE` characters that
-/// stops on a word or a comma (or a hyphen inside a word), and a next line that goes on in
+/// paragraph); there only a break that is plainly inside a sentence is joined: a line of at
+/// least `SHORT_TEXT_LINE` characters that stops on a word or a comma (or a hyphen inside a word), and a next line that goes on in
 /// lower case with a plain word, and is a paragraph's last line if it is short (not `zram:`, `comp_algorithm` or `http://…`, which start the
 /// entries of a listing), not indented, not a list item, and neither line code (code that
 /// lost its fences and indentation still breaks its lines where its author did).
@@ -222,24 +205,28 @@ fn unwrap_short(text: &str, lines: &[Line], fenced: &[(usize, usize)]) -> Vec<Re
         {
             continue;
         }
-        let break_start = line.start + line_text.len();
-        let break_end = next.start + (text[next.start..next.end].len() - next_text.len());
-        if hyphen {
-            out.push(Replacement::remove(
-                break_start - 1,
-                break_end,
-                "hyphenation",
-            ));
-        } else {
-            out.push(Replacement {
-                start: break_start,
-                end: break_end,
-                text: std::borrow::Cow::Borrowed(" "),
-                rule: "hard_wrap",
-            });
-        }
+        out.push(join(text, line, next, hyphen));
     }
     out
+}
+
+/// The break between `line` and `next` and the white space around it as one space, or as
+/// nothing after a hyphen that splits a word (`hyphenated`: the line ends with it).
+fn join(text: &str, line: &Line, next: &Line, hyphenated: bool) -> Replacement {
+    let line_text = text[line.start..line.end].trim_end();
+    let next_raw = &text[next.start..next.end];
+    let break_start = line.start + line_text.len();
+    let break_end = next.start + (next_raw.len() - next_raw.trim_start().len());
+    if hyphenated {
+        Replacement::remove(break_start - 1, break_end, "hyphenation")
+    } else {
+        Replacement {
+            start: break_start,
+            end: break_end,
+            text: std::borrow::Cow::Borrowed(" "),
+            rule: "hard_wrap",
+        }
+    }
 }
 
 /// Whether `line` starts with a lower-case word of letters (an apostrophe or hyphen inside),
