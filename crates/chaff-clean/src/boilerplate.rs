@@ -429,11 +429,6 @@ fn is_reading_time(lower: &str) -> bool {
     rest.is_some_and(|rest| matches!(rest.trim(), "" | "read" | "listen" | "watch"))
 }
 
-/// Whether a line credits the reporting and editing, as wire stories end (`Reporting by Jane
-/// Doe; Editing by John Smith`, `(Additional reporting by Tom Lee in Beijing)`). A line that
-/// ends in a full stop is one only in its wire shapes (in brackets, with a `;`
-/// between credits, or `Additional reporting by …`), so that `Reporting by the BBC found that
-/// …` stays.
 /// A gallery's counter: `Image 1 of 5`, `Photo 3/12`, `Slide 2 of 9`.
 fn is_gallery_counter(lower: &str) -> bool {
     if !lower.starts_with(['i', 'p', 's', 'g']) {
@@ -464,13 +459,15 @@ fn is_label_row(lower: &str, labels: &rustc_hash::FxHashSet<String>) -> bool {
     if !separated {
         return false;
     }
+    all_in(lower.split(['|', '/', '·', '•']), labels)
+}
+
+/// Whether there are two or more `parts` once each is [`bare`] and the empty ones are left
+/// out, and `set` holds every one of them.
+fn all_in<'a>(parts: impl Iterator<Item = &'a str>, set: &rustc_hash::FxHashSet<String>) -> bool {
     let mut n = 0;
-    for part in lower.split(['|', '/', '·', '•']) {
-        let part = bare(part);
-        if part.is_empty() {
-            continue;
-        }
-        if !labels.contains(part) {
+    for part in parts.map(bare).filter(|part| !part.is_empty()) {
+        if !set.contains(part) {
             return false;
         }
         n += 1;
@@ -478,6 +475,11 @@ fn is_label_row(lower: &str, labels: &rustc_hash::FxHashSet<String>) -> bool {
     n >= 2
 }
 
+/// Whether a line credits the reporting and editing, as wire stories end (`Reporting by Jane
+/// Doe; Editing by John Smith`, `(Additional reporting by Tom Lee in Beijing)`). A line that
+/// ends in a full stop is one only in its wire shapes (in brackets, with a `;`
+/// between credits, or `Additional reporting by …`), so that `Reporting by the BBC found that
+/// …` stays.
 fn is_credit_line(lower: &str) -> bool {
     let bracketed = lower.starts_with(['(', '[']);
     let line = lower.trim_start_matches(['(', '[']);
@@ -572,19 +574,10 @@ fn taxonomy_label(lower: &str) -> Option<&'static str> {
 /// Whether a line is a share bar: two or more words, every one a network or share word
 /// (`Facebook Twitter Email`, `Share: WhatsApp | Telegram`).
 fn is_share_bar(lower: &str, words: &rustc_hash::FxHashSet<String>) -> bool {
-    let mut n = 0;
-    for word in lower.split(|c: char| c.is_whitespace() || matches!(c, '|' | '•' | '·' | '/' | ','))
-    {
-        let word = bare(word);
-        if word.is_empty() {
-            continue;
-        }
-        if !words.contains(word) {
-            return false;
-        }
-        n += 1;
-    }
-    n >= 2
+    all_in(
+        lower.split(|c: char| c.is_whitespace() || matches!(c, '|' | '•' | '·' | '/' | ',')),
+        words,
+    )
 }
 
 /// Whether a line is a byline and a time with separators between (`By Jane Doe | March 30,
@@ -703,7 +696,7 @@ pub(crate) fn boilerplate(
     let fenced = crate::layout::fenced_blocks(text);
     let code: Vec<bool> = lines
         .iter()
-        .map(|line| !fenced.is_empty() && crate::layout::inside(&fenced, line.start))
+        .map(|line| crate::layout::inside(&fenced, line.start))
         .collect();
     let mut claimed: Vec<Option<&'static str>> = vec![None; n];
     let non_blank: Vec<usize> = (0..n).filter(|&i| !lines[i].is_blank()).collect();

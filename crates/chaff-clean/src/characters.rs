@@ -624,20 +624,18 @@ pub(crate) fn whitespace(text: &str) -> Vec<Replacement> {
             } else {
                 " "
             };
-            let replacement: Cow<'static, str> = if !fenced.is_empty()
-                && crate::layout::inside(&fenced, start)
-                && !replacement.is_empty()
-            {
-                // In code: the line breaks, then the next line's indentation as it was.
-                match text[start..end].rfind('\n') {
-                    Some(last) => {
-                        Cow::Owned(format!("{replacement}{}", &text[start + last + 1..end]))
-                    }
-                    None => Cow::Owned(text[start..end].to_owned()),
-                }
-            } else {
-                Cow::Borrowed(replacement)
-            };
+            let replacement: Cow<'static, str> =
+                if crate::layout::inside(&fenced, start) && !replacement.is_empty() {
+                    // In code: the line breaks, then the next line's indentation as it was;
+                    // space within a line stays.
+                    let Some(last) = text[start..end].rfind('\n') else {
+                        at = end;
+                        continue;
+                    };
+                    Cow::Owned(format!("{replacement}{}", &text[start + last + 1..end]))
+                } else {
+                    Cow::Borrowed(replacement)
+                };
             if text[start..end] != *replacement {
                 out.push(Replacement {
                     start,

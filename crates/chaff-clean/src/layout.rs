@@ -90,35 +90,12 @@ pub(crate) fn unwrap_lines(text: &str) -> Vec<Replacement> {
         });
         at += raw.len() + 1;
     }
-    let mut lengths: Vec<usize> = lines.iter().map(|l| l.len).filter(|&n| n > 0).collect();
-    if lengths.len() < 6 {
+    let Some(width) = wrap_width(text, &lines) else {
         return unwrap_short(text, &lines, &fenced);
-    }
-    // The 90th percentile, without sorting the rest.
-    let n_lengths = lengths.len();
-    let (_, &mut width, _) = lengths.select_nth_unstable((n_lengths - 1) * 9 / 10);
-    if width < 30 {
-        return unwrap_short(text, &lines, &fenced);
-    }
-    // Hard-wrapped text has many lines just short of the width, and lines that run on.
-    let near_width = lengths
-        .iter()
-        .filter(|&&n| n * 100 >= width * 75 && n <= width)
-        .count();
-    if near_width * 2 < n_lengths {
-        return unwrap_short(text, &lines, &fenced);
-    }
-    let n_breaks_inside = lines
-        .windows(2)
-        .filter(|pair| {
-            pair[0].len > 0 && pair[1].len > 0 && !ends_closed(&text[pair[0].start..pair[0].end])
-        })
-        .count();
-    if n_breaks_inside * 5 < n_lengths {
-        return unwrap_short(text, &lines, &fenced);
-    }
+    };
     let any_indented = lines.iter().filter(|l| l.len > 0 && l.indented).count();
-    let mostly_indented = any_indented * 2 > lengths.len();
+    let n_lengths = lines.iter().filter(|l| l.len > 0).count();
+    let mostly_indented = any_indented * 2 > n_lengths;
 
     let mut out = Vec::new();
     for pair in lines.windows(2) {
@@ -167,13 +144,48 @@ pub(crate) fn unwrap_lines(text: &str) -> Vec<Replacement> {
     out
 }
 
+/// The width `W` a document is hard-wrapped at, or `None` when it is not wrapped as a whole:
+/// at least six lines, the 90th percentile of their lengths at least 30 characters, half of
+/// them within three quarters of it, and a fifth of the breaks inside a sentence.
+fn wrap_width(text: &str, lines: &[Line]) -> Option<usize> {
+    let mut lengths: Vec<usize> = lines.iter().map(|l| l.len).filter(|&n| n > 0).collect();
+    if lengths.len() < 6 {
+        return None;
+    }
+    // The 90th percentile, without sorting the rest.
+    let n_lengths = lengths.len();
+    let (_, &mut width, _) = lengths.select_nth_unstable((n_lengths - 1) * 9 / 10);
+    if width < 30 {
+        return None;
+    }
+    // Hard-wrapped text has many lines just short of the width, and lines that run on.
+    let near_width = lengths
+        .iter()
+        .filter(|&&n| n * 100 >= width * 75 && n <= width)
+        .count();
+    if near_width * 2 < n_lengths {
+        return None;
+    }
+    let n_breaks_inside = lines
+        .windows(2)
+        .filter(|pair| {
+            pair[0].len > 0 && pair[1].len > 0 && !ends_closed(&text[pair[0].start..pair[0].end])
+        })
+        .count();
+    if n_breaks_inside * 5 < n_lengths {
+        return None;
+    }
+    Some(width)
+}
+
 /// A text of fewer than six lines has too few for the widths to tell, and a text that is not
 /// hard-wrapped as a whole may still hold a wrapped passage (a quoted e-mail, a pasted
-/// paragraph); there only a break that is plainly inside a sentence is joined: a line of at
-/// least `SHORT_TEXT_LINE` characters that stops on a word or a comma (or a hyphen inside a word), and a next line that goes on in
-/// lower case with a plain word, and is a paragraph's last line if it is short (not `zram:`, `comp_algorithm` or `http://…`, which start the
-/// entries of a listing), not indented, not a list item, and neither line code (code that
-/// lost its fences and indentation still breaks its lines where its author did).
+/// paragraph). There only a break plainly inside a sentence is joined: the line has at least
+/// `SHORT_TEXT_LINE` characters and stops on a word or a comma (or a hyphen inside a word); the
+/// next line goes on with a plain lower-case word (not `zram:`, `comp_algorithm` or `http://…`,
+/// which start the entries of a listing), is a paragraph's last line if it is short, and is
+/// neither indented nor a list item; and neither line is code (code that lost its fences and
+/// indentation still breaks its lines where its author did).
 fn unwrap_short(text: &str, lines: &[Line], fenced: &[(usize, usize)]) -> Vec<Replacement> {
     const SHORT_TEXT_LINE: usize = 40;
     let mut out = Vec::new();

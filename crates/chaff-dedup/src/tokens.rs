@@ -90,13 +90,13 @@ impl Form {
     };
 
     fn of(bytes: &[u8]) -> Form {
-        let mut form = Form {
-            len: u8::MAX,
-            bytes: [0; 15],
-        };
-        if bytes.len() <= form.bytes.len() {
-            form.len = bytes.len() as u8;
-            form.bytes[..bytes.len()].copy_from_slice(bytes);
+        let mut form = Form::EMPTY;
+        match form.bytes.get_mut(..bytes.len()) {
+            Some(room) => {
+                room.copy_from_slice(bytes);
+                form.len = bytes.len() as u8;
+            }
+            None => form.len = u8::MAX,
         }
         form
     }
