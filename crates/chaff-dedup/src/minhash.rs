@@ -59,12 +59,23 @@ impl Permutations {
 }
 
 /// The MinHash signature of folded keys under the permutations `(a, b)`: the hot loop of the
-/// stage. Compiled once more for AVX2 (chosen at run time when the CPU has it), where the
-/// compiler runs the loop over keys eight lanes wide; the operations are the same integer
-/// operations, so the signature is the same on every CPU (a test holds the versions to each
-/// other).
-#[multiversion::multiversion(targets("x86_64+avx2"))]
+/// stage. On a CPU with AVX2 (detected at run time), [`avx2::signature_of_keys`] runs it eight
+/// keys at a time; elsewhere [`portable_signature`]. Both compute the same integers, so the
+/// signature is the same on every CPU (a test holds each version to the plain definition).
 fn signature_of_keys(a_all: &[u64], b_all: &[u64], keys: &[u32]) -> Vec<u32> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the one requirement of calling a `#[target_feature(enable = "avx2")]`
+        // function is a CPU with AVX2, checked just above. The crate's only `unsafe`.
+        #[allow(unsafe_code)]
+        return unsafe { avx2::signature_of_keys(a_all, b_all, keys) };
+    }
+    portable_signature(a_all, b_all, keys)
+}
+
+/// [`signature_of_keys`] in plain Rust.
+#[inline(always)]
+fn portable_signature(a_all: &[u64], b_all: &[u64], keys: &[u32]) -> Vec<u32> {
     let mut signature = Vec::with_capacity(a_all.len());
     // Four permutations at a time over every key, so that four independent multiplies are in
     // flight and `a`, `b` and the four running minima stay in registers.
@@ -86,11 +97,103 @@ fn signature_of_keys(a_all: &[u64], b_all: &[u64], keys: &[u32]) -> Vec<u32> {
         }
         signature.extend(m.iter().map(|&v| (v as u32) ^ 0x8000_0000));
     }
-    for (&a, &b) in a_blocks.remainder().iter().zip(b_blocks.remainder()) {
+    remaining_permutations(
+        a_blocks.remainder(),
+        b_blocks.remainder(),
+        keys,
+        &mut signature,
+    );
+    signature
+}
+
+/// The permutations left over when their number is not a multiple of the block, one at a time.
+#[inline(always)]
+fn remaining_permutations(a: &[u64], b: &[u64], keys: &[u32], signature: &mut Vec<u32>) {
+    for (&a, &b) in a.iter().zip(b) {
         let minimum = keys.iter().map(|&x| multiply_shift(a, x, b)).min();
         signature.push(minimum.unwrap_or(u32::MAX));
     }
-    signature
+}
+
+/// The signature loop in AVX2 instructions. AVX2 has no 64-bit multiply, and the compiler's
+/// stand-in for one takes three 32-bit multiplies for four keys. Only the high 32 bits of
+/// `a·x + b (mod 2^64)` are wanted, and with `a = a_hi·2^32 + a_lo` they are
+/// `high32(a_lo·x + b) + low32(a_hi·x) (mod 2^32)`: one widening multiply (`a_lo·x` is exact in
+/// 64 bits) and one low 32-bit multiply, which takes eight keys at once. So eight keys cost
+/// two widening multiplies (even and odd lanes), one low multiply and an unsigned 32-bit
+/// minimum, for the same integers as [`multiply_shift`].
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_add_epi32, _mm256_add_epi64, _mm256_blend_epi32, _mm256_cvtsi256_si32,
+        _mm256_min_epu32, _mm256_mul_epu32, _mm256_mullo_epi32, _mm256_permute2x128_si256,
+        _mm256_set1_epi32, _mm256_set1_epi64x, _mm256_setr_epi32, _mm256_shuffle_epi32,
+        _mm256_srli_epi64,
+    };
+
+    /// Permutations handled together over each run of eight keys.
+    const BLOCK: usize = 4;
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn signature_of_keys(a_all: &[u64], b_all: &[u64], keys: &[u32]) -> Vec<u32> {
+        let Some(&first) = keys.first() else {
+            return vec![u32::MAX; a_all.len()];
+        };
+        // Eight keys to a vector, the last one filled up with the first key: a key twice
+        // cannot change a minimum.
+        let lanes: Vec<__m256i> = keys
+            .chunks(8)
+            .map(|chunk| {
+                let mut k = [first; 8];
+                k[..chunk.len()].copy_from_slice(chunk);
+                let k = k.map(|key| key as i32);
+                _mm256_setr_epi32(k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7])
+            })
+            .collect();
+        let mut signature = Vec::with_capacity(a_all.len());
+        let mut a_blocks = a_all.chunks_exact(BLOCK);
+        let mut b_blocks = b_all.chunks_exact(BLOCK);
+        for (a, b) in (&mut a_blocks).zip(&mut b_blocks) {
+            // `a_lo` and `a_hi` in every 32-bit lane (the widening multiply reads the low half
+            // of each 64-bit lane), `b` in every 64-bit lane.
+            let a_lo: [__m256i; BLOCK] = std::array::from_fn(|i| _mm256_set1_epi32(a[i] as i32));
+            let a_hi: [__m256i; BLOCK] =
+                std::array::from_fn(|i| _mm256_set1_epi32((a[i] >> 32) as i32));
+            let b: [__m256i; BLOCK] = std::array::from_fn(|i| _mm256_set1_epi64x(b[i] as i64));
+            let mut minimum = [_mm256_set1_epi32(-1); BLOCK];
+            for &x in &lanes {
+                // The odd lanes' keys moved down to where the widening multiply reads them.
+                let x_odd = _mm256_srli_epi64::<32>(x);
+                for i in 0..BLOCK {
+                    let even = _mm256_add_epi64(_mm256_mul_epu32(a_lo[i], x), b[i]);
+                    let odd = _mm256_add_epi64(_mm256_mul_epu32(a_lo[i], x_odd), b[i]);
+                    // high32(a_lo·x + b) of every key in its own lane: the even keys' moved
+                    // down, the odd keys' already in place.
+                    let high =
+                        _mm256_blend_epi32::<0b1010_1010>(_mm256_srli_epi64::<32>(even), odd);
+                    let hash = _mm256_add_epi32(high, _mm256_mullo_epi32(a_hi[i], x));
+                    minimum[i] = _mm256_min_epu32(minimum[i], hash);
+                }
+            }
+            signature.extend(minimum.map(|v| least_lane(v)));
+        }
+        super::remaining_permutations(
+            a_blocks.remainder(),
+            b_blocks.remainder(),
+            keys,
+            &mut signature,
+        );
+        signature
+    }
+
+    /// The least of the eight unsigned 32-bit lanes.
+    #[target_feature(enable = "avx2")]
+    fn least_lane(v: __m256i) -> u32 {
+        let v = _mm256_min_epu32(v, _mm256_permute2x128_si256::<1>(v, v));
+        let v = _mm256_min_epu32(v, _mm256_shuffle_epi32::<0b01_00_11_10>(v));
+        let v = _mm256_min_epu32(v, _mm256_shuffle_epi32::<0b10_11_00_01>(v));
+        _mm256_cvtsi256_si32(v) as u32
+    }
 }
 
 /// A 64-bit shingle hash as a 32-bit key.
@@ -161,13 +264,24 @@ pub fn candidate_probability(s: f64, bands: usize, rows: usize) -> f64 {
 mod tests {
     use super::*;
 
-    /// The signature, whichever version of the loop the CPU runs (AVX2 where it has it), is
-    /// the plain definition: per permutation, the least `(a·x + b) mod 2^64 >> 32` over the
-    /// folded keys.
+    /// The signature, whichever version of the loop runs (AVX2 where the CPU has it, the
+    /// portable loop elsewhere), is the plain definition: per permutation, the least
+    /// `(a·x + b) mod 2^64 >> 32` over the folded keys. Key counts on both sides of the
+    /// eight-key vector, permutation counts on both sides of the block of four.
     #[test]
-    fn the_signature_is_the_plain_definition_on_this_cpu() {
+    fn the_signature_is_the_plain_definition_in_every_version() {
         let mut state = 5u64;
-        for (n_hashes, n_shingles) in [(112, 1), (112, 7), (112, 1000), (5, 33), (1, 2), (13, 64)] {
+        for (n_hashes, n_shingles) in [
+            (112, 1),
+            (112, 7),
+            (112, 8),
+            (112, 9),
+            (112, 1000),
+            (5, 33),
+            (1, 2),
+            (13, 64),
+            (3, 17),
+        ] {
             let permutations = Permutations::new(n_hashes, 42);
             let shingles: Vec<u64> = (0..n_shingles).map(|_| splitmix64(&mut state)).collect();
             let plain: Vec<u32> = permutations
@@ -187,6 +301,40 @@ mod tests {
                 plain,
                 "{n_hashes} {n_shingles}"
             );
+            let keys: Vec<u32> = shingles.iter().map(|&s| fold_key(s)).collect();
+            let (a, b) = (&permutations.a, &permutations.b);
+            assert_eq!(portable_signature(a, b, &keys), plain, "portable");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                #[allow(unsafe_code)]
+                // SAFETY: the CPU has AVX2, checked just above.
+                let avx2 = unsafe { avx2::signature_of_keys(a, b, &keys) };
+                assert_eq!(avx2, plain, "avx2");
+            }
+        }
+    }
+
+    /// Keys and parameters at the edges of the arithmetic: the carry out of the low half of
+    /// `a_lo·x + b`, all-ones keys and parameters, zero.
+    #[test]
+    fn the_vector_loop_carries_like_the_plain_one() {
+        let edge = [
+            0u64,
+            1,
+            0xFFFF_FFFF,
+            0x1_0000_0000,
+            0xFFFF_FFFF_FFFF_FFFF,
+            1 << 63,
+        ];
+        let keys: Vec<u32> = vec![0, 1, 2, 0xFFFF_FFFF, 0x8000_0000, 0x7FFF_FFFF, 12_345, 99];
+        for &a in &edge {
+            for &b in &edge {
+                let (a4, b4) = (vec![a; 4], vec![b; 4]);
+                let plain = keys.iter().map(|&x| multiply_shift(a, x, b)).min();
+                let plain = vec![plain.unwrap_or(u32::MAX); 4];
+                assert_eq!(portable_signature(&a4, &b4, &keys), plain, "{a} {b}");
+                assert_eq!(signature_of_keys(&a4, &b4, &keys), plain, "{a} {b}");
+            }
         }
     }
 

@@ -519,7 +519,9 @@ fn ascii_piece_hashes(
         table
     };
     let bytes = &text.as_bytes()[..to];
-    let mut normalised = [0u8; SHORT];
+    // Room for 64 bytes, written at `n % 64`: no test per byte of whether the piece is still
+    // short (a longer piece takes the other path, whatever the buffer then holds).
+    let mut normalised = [0u8; 64];
     let mut exact = [0u8; SHORT];
     let mut i = from;
     while i < to {
@@ -529,15 +531,17 @@ fn ascii_piece_hashes(
         }
         let start = i;
         let mut n = 0;
+        // The AND of the piece's normalised bytes: bit 0x40 is clear after a digit (`0` is
+        // 0x30) and set after every letter (0x61 to 0x7A).
+        let mut all_bits = 0xFF;
         loop {
             while i < to {
                 let c = NORMALISED[usize::from(bytes[i])];
                 if c == 0 {
                     break;
                 }
-                if n < SHORT {
-                    normalised[n] = c;
-                }
+                normalised[n % 64] = c;
+                all_bits &= c;
                 n += 1;
                 i += 1;
             }
@@ -564,7 +568,7 @@ fn ascii_piece_hashes(
             let hash = xxh3_64(&normalised[..n]);
             // The exact form differs only where there are digits (a normalised `0` comes from
             // a digit alone) or an ending was folded.
-            let exact_hash = if folded || normalised[..n].contains(&b'0') {
+            let exact_hash = if folded || all_bits & 0x40 == 0 {
                 let mut e = 0;
                 for &byte in &bytes[start..i] {
                     if byte.is_ascii_alphanumeric() {
