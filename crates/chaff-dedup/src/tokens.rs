@@ -535,7 +535,24 @@ fn ascii_piece_hashes(
         // 0x30) and set after every letter (0x61 to 0x7A).
         let mut all_bits = 0xFF;
         loop {
-            while i < to {
+            // Eight bytes at a time while eight are left in the stretch, then one at a time.
+            let mut ended = false;
+            while let Some(chunk) = bytes.get(i..i + 8) {
+                let (forms, run, digits) = eight_ascii_bytes(chunk);
+                if let Some(room) = normalised.get_mut(n..n + 8) {
+                    room.copy_from_slice(&forms);
+                }
+                if digits {
+                    all_bits = 0;
+                }
+                n += run;
+                i += run;
+                if run < 8 {
+                    ended = true;
+                    break;
+                }
+            }
+            while !ended && i < to {
                 let c = NORMALISED[usize::from(bytes[i])];
                 if c == 0 {
                     break;
@@ -598,6 +615,36 @@ fn ascii_piece_hashes(
             });
         }
     }
+}
+
+/// Eight ASCII bytes read as one number (SWAR): the normalised forms of all eight (letters
+/// lower-cased, digits `0`; the other bytes, after the run, hold anything), how many of them from the
+/// first are letters or digits (the run), and whether a digit is among those. Every byte is
+/// below 0x80, so adding a constant below 0x80 to each carries into no other byte: the top bit
+/// of `byte + (0x80 − lo)` tells `byte ≥ lo`, that of `byte + (0x7F − hi)` tells `byte > hi`.
+#[inline(always)]
+fn eight_ascii_bytes(chunk: &[u8]) -> ([u8; 8], usize, bool) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const TOPS: u64 = 0x8080_8080_8080_8080;
+    let mut eight = [0u8; 8];
+    eight.copy_from_slice(&chunk[..8]);
+    let x = u64::from_le_bytes(eight);
+    debug_assert_eq!(x & TOPS, 0, "an ASCII stretch");
+    // The top bit of each byte in `lo..=hi`.
+    let within = |x: u64, lo: u8, hi: u8| {
+        let at_least_lo = x.wrapping_add(ONES * u64::from(0x80 - lo));
+        let above_hi = x.wrapping_add(ONES * u64::from(0x7F - hi));
+        at_least_lo & !above_hi & TOPS
+    };
+    let lowered = x | (ONES * 0x20);
+    let letters = within(lowered, b'a', b'z');
+    let digits = within(x, b'0', b'9');
+    // A letter lower-cased; a digit (0x30 to 0x39) with its low four bits cleared is `0`.
+    let forms = lowered & !((digits >> 7) * 0x0F);
+    let stop = (!(letters | digits) & TOPS).trailing_zeros();
+    // A digit before the first byte that is neither.
+    let digit_in_run = digits.trailing_zeros() < stop;
+    (forms.to_le_bytes(), (stop / 8) as usize, digit_in_run)
 }
 
 /// The words of an ASCII text exactly as UAX #29 (`unicode_word_indices`) draws them, as byte
@@ -891,6 +938,59 @@ mod normalisation_tests {
                 "ways", "naive", "cafe", "00th", "covid00", "l", "homme", "x", "y", "ab"
             ]
         );
+    }
+
+    /// The eight-byte reading of a word is the byte-by-byte one: every ASCII byte at every
+    /// place among letters, and random chunks of any ASCII bytes.
+    #[test]
+    fn eight_bytes_at_once_read_as_one_at_a_time() {
+        fn one_at_a_time(chunk: &[u8]) -> (Vec<u8>, usize, bool) {
+            let run = chunk
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric())
+                .count();
+            let forms = chunk[..run]
+                .iter()
+                .map(|b| {
+                    if b.is_ascii_digit() {
+                        b'0'
+                    } else {
+                        b.to_ascii_lowercase()
+                    }
+                })
+                .collect();
+            (forms, run, chunk[..run].iter().any(u8::is_ascii_digit))
+        }
+        let check = |chunk: &[u8]| {
+            let (forms, run, digits) = eight_ascii_bytes(chunk);
+            let (expected, expected_run, expected_digits) = one_at_a_time(chunk);
+            assert_eq!(
+                (&forms[..run], run, digits),
+                (&expected[..], expected_run, expected_digits),
+                "{chunk:?}"
+            );
+        };
+        for byte in 0..0x80u8 {
+            for at in 0..8 {
+                let mut chunk = *b"aZ9mQ0zA";
+                chunk[at] = byte;
+                check(&chunk);
+            }
+        }
+        let mut state = 3u64;
+        for _ in 0..20_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            // Mostly letters and digits, so that long runs come up.
+            let chunk = state.to_le_bytes().map(|b| match b % 4 {
+                0 => b'a' + b % 26,
+                1 => b'A' + b % 26,
+                2 => b'0' + b % 10,
+                _ => b & 0x7F,
+            });
+            check(&chunk);
+        }
     }
 
     #[test]
