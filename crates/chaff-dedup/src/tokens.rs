@@ -274,7 +274,13 @@ fn ascii_forms_short(
 /// and `-yse`/`-ysed`/`-ysing` to `-yz-`, for words long enough that the ending is a suffix.
 /// Every ending and its replacement have the same length, so the word is rewritten in place;
 /// returns whether it was.
+#[inline(always)]
 fn fold_spelling(word: &mut [u8]) -> bool {
+    // Most words are shorter than the shortest ending that folds (`ise` after four bytes).
+    word.len() >= 7 && fold_long_spelling(word)
+}
+
+fn fold_long_spelling(word: &mut [u8]) -> bool {
     const ENDINGS: &[(&[u8], &[u8])] = &[
         (b"isations", b"izations"),
         (b"isation", b"ization"),
@@ -289,9 +295,9 @@ fn fold_spelling(word: &mut [u8]) -> bool {
         (b"ise", b"ize"),
         (b"yse", b"yze"),
     ];
-    // Every ending has an `s` two to five bytes from the end: most words stop here.
+    // Every ending puts an `s` among the word's last six bytes: most words stop here.
     let n = word.len();
-    if n < 7 || !word[n.saturating_sub(6)..].contains(&b's') {
+    if n < 7 || !word[n - 6..].contains(&b's') {
         return false;
     }
     for (british, american) in ENDINGS {
