@@ -139,17 +139,12 @@ mod avx2 {
         let Some(&first) = keys.first() else {
             return vec![u32::MAX; a_all.len()];
         };
-        // Eight keys to a vector, the last one filled up with the first key: a key twice
-        // cannot change a minimum.
-        let lanes: Vec<__m256i> = keys
-            .chunks(8)
-            .map(|chunk| {
-                let mut k = [first; 8];
-                k[..chunk.len()].copy_from_slice(chunk);
-                let k = k.map(|key| key as i32);
-                _mm256_setr_epi32(k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7])
-            })
-            .collect();
+        // Eight keys to a vector, the last eight filled up with the first key: a key twice
+        // cannot change a minimum. (Kept as plain `u32`s: a vector of `__m256i` would be an
+        // allocation aligned to 32 bytes, which the allocator serves from fresh pages.)
+        let mut padded = Vec::with_capacity(keys.len().div_ceil(8) * 8);
+        padded.extend_from_slice(keys);
+        padded.resize(keys.len().div_ceil(8) * 8, first);
         let mut signature = Vec::with_capacity(a_all.len());
         let mut a_blocks = a_all.chunks_exact(BLOCK);
         let mut b_blocks = b_all.chunks_exact(BLOCK);
@@ -161,7 +156,9 @@ mod avx2 {
                 std::array::from_fn(|i| _mm256_set1_epi32((a[i] >> 32) as i32));
             let b: [__m256i; BLOCK] = std::array::from_fn(|i| _mm256_set1_epi64x(b[i] as i64));
             let mut minimum = [_mm256_set1_epi32(-1); BLOCK];
-            for &x in &lanes {
+            for k in padded.chunks_exact(8) {
+                let k: [i32; 8] = std::array::from_fn(|i| k[i] as i32);
+                let x = _mm256_setr_epi32(k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7]);
                 // The odd lanes' keys moved down to where the widening multiply reads them.
                 let x_odd = _mm256_srli_epi64::<32>(x);
                 for i in 0..BLOCK {
