@@ -352,23 +352,84 @@ pub fn signature(config: &Config, record: &Record) -> Signature {
     })
 }
 
+/// Vectors a thread reuses from one document to the next (each as long as the longest document
+/// it has seen needs): the words, their hashes and the shingles. Allocating them anew for each
+/// document cost more than filling them: a long document's words take a large block, which the
+/// allocator hands back to the system and must then get again, page by page.
+#[derive(Default)]
+struct Scratch {
+    words: Vec<tokens::Word>,
+    hashes: Vec<u64>,
+    exact: Vec<u64>,
+    shingles: Vec<u64>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+impl Scratch {
+    /// Vectors of more entries than this are let go after the document (a few huge documents
+    /// must not hold their memory for the rest of the run): at most 32 MiB of words a thread.
+    const KEEP: usize = 1 << 20;
+
+    fn trim(&mut self) {
+        if self.words.capacity() > Self::KEEP {
+            self.words = Vec::new();
+        }
+        for vector in [&mut self.hashes, &mut self.exact, &mut self.shingles] {
+            if vector.capacity() > Self::KEEP {
+                *vector = Vec::new();
+            }
+        }
+    }
+}
+
 fn signature_with(config: &Config, permutations: &Permutations, record: &Record) -> Signature {
-    let words = tokens::word_hashes(record);
-    let hashes: Vec<u64> = words.iter().map(|w| w.hash).collect();
-    let exact_hashes: Vec<u64> = words.iter().map(|w| w.exact).collect();
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => {
+            let signature = signature_in(config, permutations, record, &mut scratch);
+            scratch.trim();
+            signature
+        }
+        // Never in practice (nothing here calls back into itself); a fresh one is as good.
+        Err(_) => signature_in(config, permutations, record, &mut Scratch::default()),
+    })
+}
+
+fn signature_in(
+    config: &Config,
+    permutations: &Permutations,
+    record: &Record,
+    scratch: &mut Scratch,
+) -> Signature {
+    let Scratch {
+        words,
+        hashes,
+        exact: exact_hashes,
+        shingles: all_shingles,
+    } = scratch;
+    tokens::word_hashes_into(record, words);
+    let words = &words[..];
+    hashes.clear();
+    hashes.extend(words.iter().map(|w| w.hash));
     let exact = if config.exact {
-        tokens::hash_words(&exact_hashes)
+        exact_hashes.clear();
+        exact_hashes.extend(words.iter().map(|w| w.exact));
+        tokens::hash_words(exact_hashes)
     } else {
         0
     };
     let (minhash, shingles) = if config.near {
-        let mut shingles = tokens::shingles(&hashes, config.shingle_words);
-        let minhash = permutations.signature(&shingles);
-        if config.exact_jaccard {
+        tokens::shingles_into(hashes, config.shingle_words, all_shingles);
+        let minhash = permutations.signature(all_shingles);
+        let shingles = if config.exact_jaccard {
+            let mut shingles = all_shingles.clone();
             distinct(&mut shingles);
+            shingles
         } else {
-            shingles = Vec::new();
-        }
+            Vec::new()
+        };
         (minhash, shingles)
     } else {
         (Vec::new(), Vec::new())
@@ -462,11 +523,22 @@ fn signature_with(config: &Config, permutations: &Permutations, record: &Record)
 /// [`Index::finish_with`] gives back for each document the barrier asks for. Pure: run it in
 /// parallel.
 pub fn shingle_set(config: &Config, record: &Record) -> Vec<u64> {
-    let words = tokens::word_hashes(record);
-    let hashes: Vec<u64> = words.iter().map(|w| w.hash).collect();
-    let mut shingles = tokens::shingles(&hashes, config.shingle_words);
-    distinct(&mut shingles);
-    shingles
+    let from = |scratch: &mut Scratch| {
+        tokens::word_hashes_into(record, &mut scratch.words);
+        scratch.hashes.clear();
+        scratch.hashes.extend(scratch.words.iter().map(|w| w.hash));
+        let mut shingles = tokens::shingles(&scratch.hashes, config.shingle_words);
+        distinct(&mut shingles);
+        shingles
+    };
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => {
+            let set = from(&mut scratch);
+            scratch.trim();
+            set
+        }
+        Err(_) => from(&mut Scratch::default()),
+    })
 }
 
 /// The [`shingle_set`]s of the records at the ordinals `wanted`, in that order, for a caller

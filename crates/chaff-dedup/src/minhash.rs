@@ -66,7 +66,7 @@ fn signature_of_keys(a_all: &[u64], b_all: &[u64], keys: &[u32]) -> Vec<u32> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the one requirement of calling a `#[target_feature(enable = "avx2")]`
-        // function is a CPU with AVX2, checked just above. The crate's only `unsafe`.
+        // function is a CPU with AVX2, checked just above. The only `unsafe` outside tests.
         #[allow(unsafe_code)]
         return unsafe { avx2::signature_of_keys(a_all, b_all, keys) };
     }

@@ -350,10 +350,19 @@ fn exact_chars(word: &str, out: &mut Vec<u8>) {
     }
 }
 
-/// The hashed, normalised words of `text` in order, each with its byte range. Compiled once
-/// more for AVX2, chosen at run time (the same operations, so the same words and hashes).
-#[multiversion::multiversion(targets("x86_64+avx2"))]
+/// The hashed, normalised words of `text` in order, each with its byte range.
+#[cfg(test)]
 pub(crate) fn word_hashes(record: &Record) -> Vec<Word> {
+    let mut out = Vec::new();
+    word_hashes_into(record, &mut out);
+    out
+}
+
+/// [`word_hashes`] into `out` (cleared first), so that a thread can keep one vector for every
+/// document instead of allocating one a document. Compiled once more for AVX2, chosen at run
+/// time (the same operations, so the same words and hashes).
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+pub(crate) fn word_hashes_into(record: &Record, out: &mut Vec<Word>) {
     let text = record.text.as_str();
     let mut normalised = Vec::new();
     let mut exact = Vec::new();
@@ -361,7 +370,8 @@ pub(crate) fn word_hashes(record: &Record) -> Vec<Word> {
     let mut short_e = [0u8; SHORT];
     // About one word in six bytes of running text; room for more (numbers, split words,
     // tables) so that the vector is rarely grown and copied.
-    let mut out = Vec::with_capacity(text.len() / 4 + 16);
+    out.clear();
+    out.reserve(text.len() / 4 + 16);
     // One piece of a word (see [`pieces`]).
     let mut push_piece = |start: usize, end: usize, out: &mut Vec<Word>| {
         let word = &text[start..end];
@@ -418,7 +428,7 @@ pub(crate) fn word_hashes(record: &Record) -> Vec<Word> {
                     (cursor.byte_offset(span.start), cursor.byte_offset(span.end))
                     && start <= end
                 {
-                    push(start, end, &mut out);
+                    push(start, end, out);
                 }
             }
         }
@@ -426,16 +436,15 @@ pub(crate) fn word_hashes(record: &Record) -> Vec<Word> {
             let mut scratch = (Vec::new(), Vec::new());
             for_each_stretch(text, |from, to, ascii| {
                 if ascii {
-                    ascii_piece_hashes(text, from, to, &mut scratch, &mut out);
+                    ascii_piece_hashes(text, from, to, &mut scratch, out);
                 } else {
                     for (s, word) in text[from..to].unicode_word_indices() {
-                        push(from + s, from + s + word.len(), &mut out);
+                        push(from + s, from + s + word.len(), out);
                     }
                 }
             });
         }
     }
-    out
 }
 
 /// The words of any text exactly as UAX #29 (`unicode_word_indices`) draws them, as byte
@@ -719,20 +728,30 @@ pub(crate) fn ascii_words(text: &str) -> Vec<(usize, usize)> {
 
 /// Hashes of the word `n`-grams of `words`; a text shorter than `n` words is one shingle.
 pub(crate) fn shingles(words: &[u64], n: usize) -> Vec<u64> {
+    let mut out = Vec::new();
+    shingles_into(words, n, &mut out);
+    out
+}
+
+/// [`shingles`] into `out` (cleared first).
+pub(crate) fn shingles_into(words: &[u64], n: usize, out: &mut Vec<u64>) {
     let n = n.max(1);
+    out.clear();
     if words.is_empty() {
-        return Vec::new();
+        return;
     }
     if words.len() < n {
-        return vec![hash_ngram(words)];
+        out.push(hash_ngram(words));
+        return;
     }
     // The default length compiled on its own, its loop over the words unrolled.
     match n {
-        5 => words
-            .windows(5)
-            .map(|w| hash_ngram(&[w[0], w[1], w[2], w[3], w[4]]))
-            .collect(),
-        _ => words.windows(n).map(hash_ngram).collect(),
+        5 => out.extend(
+            words
+                .windows(5)
+                .map(|w| hash_ngram(&[w[0], w[1], w[2], w[3], w[4]])),
+        ),
+        _ => out.extend(words.windows(n).map(hash_ngram)),
     }
 }
 
