@@ -446,7 +446,7 @@ fn signature_in(
             else {
                 continue;
             };
-            let in_paragraph = words_between(&words, &mut word_at, start, end);
+            let in_paragraph = words_between(words, &mut word_at, start, end);
             // A paragraph with no words (a rule of dashes) is never a duplicate worth a cut.
             let hash = if in_paragraph.is_empty() {
                 0
@@ -485,7 +485,7 @@ fn signature_in(
                 sentences.push(Vec::new());
                 continue;
             }
-            let in_sentence = words_between(&words, &mut word_at, start, end);
+            let in_sentence = words_between(words, &mut word_at, start, end);
             let quote = tokens::quoted_content_words(text, start, end, in_sentence);
             if quote.len() >= config.min_quote_words {
                 quotes.push((sentences.len() as u32, quote));
