@@ -115,8 +115,8 @@ fn remaining_permutations(a: &[u64], b: &[u64], keys: &[u32], signature: &mut Ve
     }
 }
 
-/// The signature loop in AVX2 instructions. AVX2 has no 64-bit multiply, and the compiler's
-/// stand-in for one takes three 32-bit multiplies for four keys. Only the high 32 bits of
+/// The signature loop in AVX2 instructions. AVX2 has no 64-bit multiply: the compiler builds
+/// one out of 32-bit multiplies, four keys at a time. Only the high 32 bits of
 /// `a·x + b (mod 2^64)` are wanted, and with `a = a_hi·2^32 + a_lo` they are
 /// `high32(a_lo·x + b) + low32(a_hi·x) (mod 2^32)`: one widening multiply (`a_lo·x` is exact in
 /// 64 bits) and one low 32-bit multiply, which takes eight keys at once. So eight keys cost
