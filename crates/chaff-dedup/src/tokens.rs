@@ -560,9 +560,7 @@ fn ascii_piece_hashes(
         }
         let start = i;
         let mut n = 0;
-        // The AND of the piece's normalised bytes: bit 0x40 is clear after a digit (`0` is
-        // 0x30) and set after every letter (0x61 to 0x7A).
-        let mut all_bits = 0xFF;
+        let mut has_digit = false;
         loop {
             // Eight bytes at a time while eight are left in the stretch, then one at a time.
             let mut ended = false;
@@ -571,9 +569,7 @@ fn ascii_piece_hashes(
                 if let Some(room) = normalised.get_mut(n..n + 8) {
                     room.copy_from_slice(&forms);
                 }
-                if digits {
-                    all_bits = 0;
-                }
+                has_digit |= digits;
                 n += run;
                 i += run;
                 if run < 8 {
@@ -587,7 +583,7 @@ fn ascii_piece_hashes(
                     break;
                 }
                 normalised[n % 64] = c;
-                all_bits &= c;
+                has_digit |= c == b'0';
                 n += 1;
                 i += 1;
             }
@@ -614,7 +610,7 @@ fn ascii_piece_hashes(
             let hash = xxh3_64(&normalised[..n]);
             // The exact form differs only where there are digits (a normalised `0` comes from
             // a digit alone) or an ending was folded.
-            let exact_hash = if folded || all_bits & 0x40 == 0 {
+            let exact_hash = if folded || has_digit {
                 let mut e = 0;
                 for &byte in &bytes[start..i] {
                     if byte.is_ascii_alphanumeric() {
@@ -647,8 +643,8 @@ fn ascii_piece_hashes(
 }
 
 /// Eight ASCII bytes read as one number (SWAR): the normalised forms of all eight (letters
-/// lower-cased, digits `0`; the other bytes, after the run, hold anything), how many of them from the
-/// first are letters or digits (the run), and whether a digit is among those. Every byte is
+/// lower-cased, digits `0`; the other bytes, after the run, hold anything), how many of them
+/// from the first are letters or digits (the run), and whether a digit is among those. Every byte is
 /// below 0x80, so adding a constant below 0x80 to each carries into no other byte: the top bit
 /// of `byte + (0x80 − lo)` tells `byte ≥ lo`, that of `byte + (0x7F − hi)` tells `byte > hi`.
 #[inline(always)]
