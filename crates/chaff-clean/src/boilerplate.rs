@@ -620,6 +620,70 @@ fn ends_sentence(text: &str) -> bool {
         .is_some_and(|c| matches!(c, '.' | '!' | '?' | '…' | '。'))
 }
 
+/// Whether a run of short lines of plain text (no link information) reads as a menu rather
+/// than the text's own list: not the list a line ending in a colon announces ("The agenda
+/// included:"), and with figures in fewer than a third of its lines. A menu's labels seldom
+/// hold digits (a few do: `ext4`, `Formula 1`); quantities, an address, dates, scores and a
+/// table's figures do.
+fn reads_as_menu(lines: &[Line<'_>], run: &[usize]) -> bool {
+    let Some(&first) = run.first() else {
+        return false;
+    };
+    let announced = lines[..first]
+        .iter()
+        .rev()
+        .find(|line| !line.is_blank())
+        .is_some_and(|line| line.text.ends_with(':'));
+    let with_figures = run
+        .iter()
+        .filter(|&&k| lines[k].text.chars().any(char::is_numeric))
+        .count();
+    !announced && with_figures * 3 < run.len()
+}
+
+/// Whether the (trimmed) line opens with a list marker (in plain text, an item of the text's
+/// own list, never a menu's): a bullet (`-`, `*`, `+`, `•`, `–`, …)
+/// or an enumerator (`1.`, `2)`, `a.`, `(iv)`), followed by white space.
+fn is_list_item(text: &str) -> bool {
+    let mut chars = text.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let spaced = |rest: &str| rest.starts_with(char::is_whitespace);
+    if matches!(
+        first,
+        '-' | '*'
+            | '+'
+            | '•'
+            | '·'
+            | '◦'
+            | '▪'
+            | '▫'
+            | '‣'
+            | '⁃'
+            | '–'
+            | '—'
+            | '→'
+            | '>'
+            | '✓'
+            | '✔'
+    ) {
+        return spaced(chars.as_str());
+    }
+    // An enumerator: up to three digits, or one letter, or a roman numeral, then `.` or `)`,
+    // optionally in parentheses.
+    let body = text.strip_prefix('(').unwrap_or(text);
+    let end = body
+        .find(|c: char| !c.is_alphanumeric())
+        .unwrap_or(body.len());
+    let (label, rest) = body.split_at(end);
+    let is_enumerator = !label.is_empty()
+        && (label.len() <= 3 && label.bytes().all(|b| b.is_ascii_digit())
+            || label.len() == 1 && label.bytes().all(|b| b.is_ascii_alphabetic())
+            || label.len() <= 4 && label.bytes().all(|b| b"ivxIVX".contains(&b)));
+    is_enumerator && (rest.starts_with(['.', ')']) && spaced(&rest[1..]))
+}
+
 /// Whether the text holds a character that separates menu items: `|`, `•`, `»`, `›`, `·`, `>`.
 fn has_separator(text: &str) -> bool {
     // The others start with 0xC2 or 0xE2; a character's encoding occurs in UTF-8 only where
@@ -893,28 +957,22 @@ pub(crate) fn boilerplate(
                 && if links.is_some() {
                     lines[i].n_words <= 12 && lines[i].link_share >= 0.5
                 } else {
-                    lines[i].n_words <= 4
+                    lines[i].n_words <= 4 && !is_list_item(lines[i].text)
                 }
                 && !ends_sentence(lines[i].text)
                 && !lines[i].text.ends_with([',', ':', ';']);
             if nav_like {
                 run.push(i);
-            } else if i < n && lines[i].is_blank() && !run.is_empty() {
-                // A blank line ends a run: navigation comes as lines in a row.
-                if run.len() >= 3 {
-                    for &k in &run {
-                        claimed[k] = Some("navigation");
-                    }
-                }
-                run.clear();
-            } else {
-                if run.len() >= 3 {
-                    for &k in &run {
-                        claimed[k] = Some("navigation");
-                    }
-                }
-                run.clear();
+                continue;
             }
+            // A blank line, or any other line, ends a run: navigation comes as lines in a row.
+            // Without link information, the run's shape must also read as a menu.
+            if run.len() >= 3 && (links.is_some() || reads_as_menu(&lines, &run)) {
+                for &k in &run {
+                    claimed[k] = Some("navigation");
+                }
+            }
+            run.clear();
         }
     }
 

@@ -789,6 +789,12 @@ fn cases() -> Vec<Case> {
             "Home | News | Sport | Weather | Contact",
             "Weather",
         ),
+        // A label or two with digits in it does not make a menu the text's own list.
+        head(
+            "navigation",
+            "Home\nWorld\nFormula 1\nPolitics\nBusiness\nSport",
+            "Formula 1",
+        ),
         head("navigation", "News » World » Europe » France", "Europe"),
         // A page's tags under their label.
         tail("navigation", "Tags: budget, schools, roads", "Tags:"),
@@ -809,6 +815,29 @@ fn cases() -> Vec<Case> {
         keep(
             "navigation",
             "Budget\n\nThe council will publish the figures next week.",
+        ),
+        // Plain text's own short lines: a bulleted or numbered list, a list its lead-in
+        // announces, and lines that hold figures (quantities, an address, scores).
+        keep(
+            "navigation",
+            "- New schools\n- Road repairs\n- Clinic nurses",
+        ),
+        keep("navigation", "1. Schools\n2. Roads\n3. Clinics"),
+        keep(
+            "navigation",
+            "The plan pays for:\nNew schools\nRoad repairs\nClinic nurses",
+        ),
+        keep(
+            "navigation",
+            "Ingredients\n2 cups flour\n1 tsp salt\n3 large eggs",
+        ),
+        keep(
+            "navigation",
+            "City Hall\n12 Main Street\nSpringfield\nIL 62701",
+        ),
+        keep(
+            "navigation",
+            "Final scores\nLeeds 2 Hull 1\nYork 0 Bury 3\nWigan 1 Bolton 1",
         ),
         keep(
             "navigation",
@@ -1273,9 +1302,15 @@ fn navigation_weighs_link_text_when_links_are_known() {
     );
     assert!(cleaned.text.contains(ARTICLE));
 
-    // Without link information the same table's short lines look like a menu.
+    // Without link information, lines are judged by their shape: the menu's short labels go,
+    // the table's lines hold figures and stay.
     let plain = clean_text(&config, &text);
-    assert!(!plain.text.contains("Distance: 183 km"), "{}", plain.text);
+    assert!(
+        !plain.text.contains("Business and the economy"),
+        "{}",
+        plain.text
+    );
+    assert!(plain.text.contains(table), "{}", plain.text);
 
     // A page with no links at all: nothing is a menu of links.
     let cleaned = chaff_clean::clean_page(&config, &format!("{table}\n\n{ARTICLE}"), Some(&[]));
