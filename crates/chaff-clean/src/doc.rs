@@ -83,7 +83,8 @@ impl<'a> Doc<'a> {
     /// Applies a pass's replacements: byte ranges of the current text, in any order; one that
     /// overlaps an earlier one is ignored. A replacement that cuts into an earlier rule's
     /// output takes in the whole of that output, so that every piece still stands for a whole
-    /// range of the original.
+    /// range of the original. Earlier removals (rule output of no text) that a replacement
+    /// spans keep their own pieces and rules.
     pub(crate) fn apply(&mut self, mut replacements: Vec<Replacement>) {
         if replacements.is_empty() {
             return;
@@ -160,6 +161,8 @@ impl<'a> Doc<'a> {
             };
             let mut group_end = group_start;
             let mut suffix = String::new();
+            // The pieces the replacement covers, in order (an unedited one cut to its part).
+            let mut covered: Vec<Piece> = Vec::new();
             while let Some(piece) = input.last_mut() {
                 let len = piece.len();
                 let piece_end = cur + len;
@@ -173,6 +176,7 @@ impl<'a> Doc<'a> {
                             edited: piece.edited.clone(),
                         };
                         weigh(&counted, &mut own_weight);
+                        covered.push(counted);
                     }
                     group_end = piece.original_end;
                     cur = piece_end;
@@ -186,6 +190,11 @@ impl<'a> Doc<'a> {
                     None => {
                         group_end = piece.original_start + (replacement.end - cur);
                         own_weight += group_end - piece.original_start;
+                        covered.push(Piece {
+                            original_start: piece.original_start,
+                            original_end: group_end,
+                            edited: None,
+                        });
                         piece.original_start = group_end;
                         cur = replacement.end;
                     }
@@ -200,6 +209,39 @@ impl<'a> Doc<'a> {
                     Some(_) => {}
                 }
                 break;
+            }
+            // Earlier removals inside the range (white space folded around removed lines)
+            // add no text to what is replaced: they keep their own pieces and rules, and the
+            // replacement stands for the rest, its text in the first part.
+            let removals_inside = prefix.is_empty()
+                && suffix.is_empty()
+                && covered.iter().any(|piece| piece.edited.is_some())
+                && covered.iter().all(|piece| {
+                    piece
+                        .edited
+                        .as_ref()
+                        .is_none_or(|(text, _)| text.is_empty())
+                })
+                && covered.iter().any(|piece| {
+                    piece.edited.is_none() && piece.original_end > piece.original_start
+                });
+            if removals_inside {
+                let mut text = Some(replacement.text);
+                for piece in covered {
+                    if piece.edited.is_some() {
+                        out.push(piece);
+                    } else if piece.original_end > piece.original_start {
+                        let part = text.take().unwrap_or_default();
+                        // A part the replacement leaves as it was (the blank line kept of
+                        // several) is no edit.
+                        let unchanged = part == original[piece.original_start..piece.original_end];
+                        out.push(Piece {
+                            edited: (!unchanged).then_some((part, replacement.rule)),
+                            ..piece
+                        });
+                    }
+                }
+                continue;
             }
             if own_weight >= rule_weight {
                 rule = replacement.rule;

@@ -941,6 +941,41 @@ fn a_repeat_of_a_removed_line_is_kept() {
     assert_eq!(rules, ["navigation", "whitespace"]);
 }
 
+/// Folding the blank lines around removed lines does not rename the removals: each removed
+/// line is recorded under the rule that removed it, and the folded line breaks as white space.
+#[test]
+fn removed_lines_keep_their_rules_when_white_space_folds_around_them() {
+    let text = "The ministers met in Beijing on Monday, the ministry said in a statement.\n\nPhoto: A man walks past a screen in Beijing. REUTERS/Tingshu Wang\n\nShare this article\nFacebook\nTwitter\nEmail\n\nRead more: China says ties with Russia are rock solid\n\nThey will meet again in the summer, officials said on Monday.";
+    let cleaned = clean_text(&Config::default(), text);
+    assert_eq!(
+        cleaned.text,
+        "The ministers met in Beijing on Monday, the ministry said in a statement.\n\nThey will meet again in the summer, officials said on Monday."
+    );
+    let edits: Vec<(&str, &str)> = cleaned
+        .edits
+        .iter()
+        .map(|e| (&*e.rule, &*e.original))
+        .collect();
+    assert_eq!(
+        edits,
+        [
+            (
+                "image_credit",
+                "Photo: A man walks past a screen in Beijing. REUTERS/Tingshu Wang\n"
+            ),
+            ("whitespace", "\n"),
+            ("share_prompt", "Share this article\n"),
+            ("navigation", "Facebook\nTwitter\nEmail\n"),
+            ("whitespace", "\n"),
+            (
+                "related_links",
+                "Read more: China says ties with Russia are rock solid\n"
+            ),
+            ("whitespace", "\n"),
+        ]
+    );
+}
+
 #[test]
 fn layout_repair_joins_hard_wrapped_lines() {
     let wrapped = "The committee met on Tuesday to discuss the future of the old railway station in\nthe centre of town, which has been closed for more than ten years and is now in a\npoor state of repair. Members said the building could become a museum, a market\nor a library, but that the cost of any of these plans would be high and that the\ntown would need help from the regional government to pay for the work needed.\n\nA decision is expected next month after a public consultation, the chair said, and\nresidents will be able to comment on each of the proposals online or at the town\nhall during opening hours until the end of the consultation period in the spring.";
