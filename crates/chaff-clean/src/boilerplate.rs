@@ -497,9 +497,11 @@ fn is_credit_line(lower: &str) -> bool {
     credit && (bracketed || additional || line.contains("; ") || !line.trim_end().ends_with('.'))
 }
 
-/// Whether a line is only a time stamp under its label (`Updated at 10:32 a.m. ET on March 30,
-/// 2022.`, `Published 2 hours ago`): a label, then nothing but numbers and the words of dates
-/// and times, at least one number among them.
+/// Whether a line is only a time stamp: under its label (`Updated at 10:32 a.m. ET on March
+/// 30, 2022.`, `Published 2 hours ago`), nothing but numbers and the words of dates and times,
+/// at least one number among them; without a label, the same, with the name of a month or a
+/// day and a clock time or a whole date (`3:45 PM ET, Mon March 7, 2022`; not `10 days in
+/// May` or `May 2022`, which may head a part of the text).
 fn is_update_stamp(lower: &str, time_words: &rustc_hash::FxHashSet<String>) -> bool {
     const LABELS: &[&str] = &[
         "last updated",
@@ -519,13 +521,57 @@ fn is_update_stamp(lower: &str, time_words: &rustc_hash::FxHashSet<String>) -> b
         "posted",
         "modified",
     ];
-    let Some(rest) = LABELS.iter().find_map(|label| lower.strip_prefix(label)) else {
-        return false;
+    // The names of months and days, as `time_words` holds them.
+    const CALENDAR: &[&str] = &[
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "mon",
+        "tue",
+        "tues",
+        "wed",
+        "thu",
+        "thur",
+        "thurs",
+        "fri",
+        "sat",
+        "sun",
+    ];
+    let labelled = LABELS.iter().find_map(|label| lower.strip_prefix(label));
+    let rest = match labelled {
+        Some(rest) if rest.starts_with([' ', ':']) => rest,
+        Some(_) => return false,
+        None => lower,
     };
-    if !rest.starts_with([' ', ':']) {
-        return false;
-    }
-    let mut any_number = false;
+    let (mut numbers, mut clock, mut year, mut calendar) = (0usize, false, false, false);
     for token in
         rest.split(|c: char| c.is_whitespace() || matches!(c, ',' | '|' | '/' | '-' | '–' | '—'))
     {
@@ -541,12 +587,16 @@ fn is_update_stamp(lower: &str, time_words: &rustc_hash::FxHashSet<String>) -> b
             }) {
                 return false;
             }
-            any_number = true;
-        } else if !time_words.contains(token) && !LABEL_WORDS.contains(&token) {
+            numbers += 1;
+            clock |= token.contains(':');
+            year |= token.len() == 4 && (token.starts_with("19") || token.starts_with("20"));
+        } else if time_words.contains(token) {
+            calendar |= CALENDAR.contains(&token);
+        } else if !LABEL_WORDS.contains(&token) {
             return false;
         }
     }
-    any_number
+    numbers > 0 && (labelled.is_some() || calendar && (clock || year && numbers >= 2))
 }
 
 /// The label of a line that lists a page's tags or categories under it (`Tags: budget,
@@ -583,7 +633,12 @@ fn is_share_bar(lower: &str, words: &rustc_hash::FxHashSet<String>) -> bool {
 /// Whether a line is a byline and a time with separators between (`By Jane Doe | March 30,
 /// 2022 10:45 AM`, `By Jane Doe · Reuters · 3 hours ago`): the first part a byline, at least
 /// one other part a time, and any others short names (the outlet).
-fn byline_with_time(text: &str, byline: &Regex, timestamp: &Regex) -> bool {
+fn byline_with_time(
+    text: &str,
+    byline: &Regex,
+    timestamp: &Regex,
+    time_words: &rustc_hash::FxHashSet<String>,
+) -> bool {
     static PARTS: OnceLock<Regex> = OnceLock::new();
     let parts = regex(&PARTS, r"\s*[|•·]\s*|\s+[-–—]\s+");
     let mut pieces = parts.split(text).map(str::trim).filter(|p| !p.is_empty());
@@ -595,7 +650,7 @@ fn byline_with_time(text: &str, byline: &Regex, timestamp: &Regex) -> bool {
     }
     let mut any_time = false;
     for piece in pieces {
-        if timestamp.is_match(piece) {
+        if timestamp.is_match(piece) || is_update_stamp(&piece.to_lowercase(), time_words) {
             any_time = true;
         } else if piece.split_whitespace().count() > 3
             || !piece
@@ -840,15 +895,33 @@ pub(crate) fn boilerplate(
         let near_end = at + 3 >= n_non_blank;
         let near_start = at < 3;
         // A byline, a time stamp, or a bare name beside one at the document's start or end.
+        // A line right under one whose last word is lower case (or that ends in a comma)
+        // carries on a hard-wrapped sentence (`…during its fourth quarter to end` / `March 31,
+        // 1988.`): a date on it is the sentence's, not a time stamp.
+        let continues_sentence = || {
+            i > 0 && {
+                let previous = lines[i - 1].text;
+                previous.ends_with(',')
+                    || previous
+                        .split_whitespace()
+                        .next_back()
+                        .is_some_and(|word| word.starts_with(char::is_lowercase))
+            }
+        };
+        // (A byline with its time stamp runs longer than either alone.)
         let is_byline_or_time = || {
             // Every byte tested, without an early exit: the test vectorises.
-            line.text
-                .bytes()
-                .fold(false, |any, b| any | b.is_ascii_digit())
+            short
+                && !continues_sentence()
+                && line
+                    .text
+                    .bytes()
+                    .fold(false, |any, b| any | b.is_ascii_digit())
                 && timestamp.is_match(line.text)
                 || (lower.starts_with("by ")
-                    && (byline.is_match(line.text)
-                        || byline_with_time(line.text, byline, timestamp)))
+                    && (short && byline.is_match(line.text)
+                        || line.n_words <= 24
+                            && byline_with_time(line.text, byline, timestamp, &lists.time_words)))
                 || ((near_end || near_start)
                     && line.n_words <= 5
                     && name.is_match(line.text)
@@ -902,8 +975,10 @@ pub(crate) fn boilerplate(
         } else if line_rules.byline_timestamp
             && (line.n_words <= 30 && is_credit_line(lower)
                 || line.n_words <= 40 && lower.starts_with("this entry was posted ")
-                || line.n_words <= 14 && is_update_stamp(lower, &lists.time_words)
-                || line.n_words <= 12 && is_byline_or_time())
+                || line.n_words <= 14
+                    && is_update_stamp(lower, &lists.time_words)
+                    && !continues_sentence()
+                || is_byline_or_time())
         {
             Some("byline_timestamp")
         } else if line_rules.navigation

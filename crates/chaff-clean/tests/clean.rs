@@ -740,6 +740,35 @@ fn cases() -> Vec<Case> {
             "John Smith",
         ),
         head("byline_timestamp", "Updated 25 mins ago", "25 mins"),
+        // A byline with a labelled stamp that puts the clock first runs past twelve words.
+        head(
+            "byline_timestamp",
+            "By Jane Smith, Reuters | Updated 3:45 PM ET, Mon March 7, 2022",
+            "3:45 PM",
+        ),
+        head(
+            "byline_timestamp",
+            "By Jane Smith and John Doe, CNN | Published 10:02 AM EDT, Wed March 30, 2022",
+            "10:02",
+        ),
+        // A stamp without a label: a clock time or a year, and a month's or a day's name.
+        head("byline_timestamp", "3:45 PM ET, Mon March 7, 2022", "3:45"),
+        head(
+            "byline_timestamp",
+            "Monday 7 March 2022, 15:45 GMT",
+            "15:45",
+        ),
+        keep("byline_timestamp", "10 days in May"),
+        // A date that ends a hard-wrapped sentence is the sentence's.
+        keep(
+            "byline_timestamp",
+            "It expects to begin shipments during its fourth quarter to end\nMarch 31, 1988.",
+        ),
+        keep(
+            "byline_timestamp",
+            "The debentures are due on\nNovember 15, 2012",
+        ),
+        keep("byline_timestamp", "May 2022"),
         keep(
             "byline_timestamp",
             "By Tuesday the council had approved the budget.",
