@@ -80,6 +80,7 @@ enum PhraseList {
     CommentForm = 4,
     Policy = 8,
     Cookie = 16,
+    Republish = 32,
 }
 
 impl Phrases {
@@ -220,6 +221,10 @@ fn lists() -> &'static Lists {
                 (
                     PhraseList::Cookie,
                     include_str!("../data/cookie_context.txt"),
+                ),
+                (
+                    PhraseList::Republish,
+                    include_str!("../data/republish_notes.txt"),
                 ),
             ]),
         }
@@ -944,8 +949,9 @@ pub(crate) fn boilerplate(
         {
             Some("button_label")
         } else if line_rules.share_prompt
-            && short
-            && (line.has(PhraseList::Share) || is_share_bar(lower, &lists.share_networks))
+            && (short && (line.has(PhraseList::Share) || is_share_bar(lower, &lists.share_networks))
+                // A newsletter or follow prompt written as a sentence to the reader.
+                || line.n_words <= 25 && line.has(PhraseList::Share) && addresses_reader(lower))
         {
             Some("share_prompt")
         } else if line_rules.cookie_notice
@@ -960,7 +966,8 @@ pub(crate) fn boilerplate(
                 && (line.n_words <= 12
                     || !ends_sentence(line.text)
                     || lower.contains("lorem ipsum"))
-                || (line.n_words <= 20 && (lower.contains('©') || lower.starts_with("copyright"))))
+                || (line.n_words <= 20 && (lower.contains('©') || lower.starts_with("copyright")))
+                || line.n_words <= 40 && line.has(PhraseList::Republish))
         {
             Some("policy_line")
         } else if line_rules.image_credit
@@ -1259,6 +1266,13 @@ fn comment_form(lines: &[Line<'_>], non_blank: &[usize], claimed: &mut [Option<&
             continue;
         }
         claimed[i] = Some("comment_form");
+        // The count of comments just above the form (`3 comments`, `Comments (12)`).
+        if let Some(&above) = at.checked_sub(1).and_then(|before| non_blank.get(before))
+            && claimed[above].is_none()
+            && is_comment_count(lines[above].lower)
+        {
+            claimed[above] = Some("comment_form");
+        }
         let rest = &non_blank[at + 1..];
         if rest.iter().all(|&k| lines[k].n_words <= 30) && rest.len() <= 12 {
             for &k in rest {
@@ -1268,6 +1282,29 @@ fn comment_form(lines: &[Line<'_>], non_blank: &[usize], claimed: &mut [Option<&
             }
         }
     }
+}
+
+/// Whether a (lower-cased) line is only a count of comments or replies: `3 comments`,
+/// `comments (12)`, `1 reply`, `comments`.
+fn is_comment_count(lower: &str) -> bool {
+    let mut word = false;
+    for token in
+        lower.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | ':' | '[' | ']'))
+    {
+        if token.is_empty() || token.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        if word
+            || !matches!(
+                token,
+                "comment" | "comments" | "reply" | "replies" | "responses" | "response"
+            )
+        {
+            return false;
+        }
+        word = true;
+    }
+    word
 }
 
 /// A "Read more" / "Related" heading and the link titles under it; a "Read more: title" line.

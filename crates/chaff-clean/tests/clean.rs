@@ -423,6 +423,28 @@ fn cases() -> Vec<Case> {
             "Comments are closed.",
             "Comments are closed",
         ),
+        // The count of comments just above the form goes with it.
+        tail("comment_form", "3 comments\nLeave a comment", "3 comments"),
+        // A newsletter prompt written as a sentence to the reader; a note of where the
+        // article first ran.
+        inside(
+            "share_prompt",
+            "Sign up for our daily newsletter to get the latest news delivered to your inbox.",
+            "daily newsletter",
+        ),
+        keep(
+            "share_prompt",
+            "The ministry told reporters that it would never miss a story about the talks in the coming weeks.",
+        ),
+        tail(
+            "policy_line",
+            "This article was originally published on The Conversation. Read the original article.",
+            "originally published",
+        ),
+        keep(
+            "policy_line",
+            "The study, originally published in Nature last year, found that the river had warmed.",
+        ),
         keep(
             "comment_form",
             "The minister did not reply to a request for comment.",
