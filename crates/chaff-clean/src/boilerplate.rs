@@ -871,7 +871,7 @@ pub(crate) fn boilerplate(
     static CREDIT: OnceLock<Regex> = OnceLock::new();
     let credit = regex(
         &CREDIT,
-        r"(?i)(^(image|photo|picture|photograph|video|graphic)s?\s*(source|credit|courtesy|by)?\s*:)|(^\(?(ap|afp|reuters|epa|getty|xinhua) ?photo)|((via|/|\|)\s*(the )?(associated press|ap|getty images|reuters|afp|epa|xinhua|shutterstock|bloomberg|alamy|anadolu agency|tass|sputnik)\)?$)|(\((photo|image)( by|:| credit))|(getty images|shutterstock)$",
+        r"(?i)(^(image|photo|picture|photograph|video|graphic)s?\s*(source|credit|courtesy|by)?\s*:)|(^\(?(ap|afp|reuters|epa|getty|xinhua) ?photo)|((via|/|\|)\s*(the )?(associated press|ap|getty images|reuters|afp|epa|xinhua|shutterstock|bloomberg|alamy|anadolu agency|tass|sputnik)\)?$)|(\((photo|image)( by|:| credit))|(getty images|shutterstock)$|([.!?]\s+(photo|photograph|image|picture)s?(\s+(credit|courtesy|by))?\s*:\s*[^.:;!?()]{2,60}\.?$)",
     );
     static SEPARATORS: OnceLock<Regex> = OnceLock::new();
     let separators = regex(&SEPARATORS, r"\s[|•»›·>]\s");

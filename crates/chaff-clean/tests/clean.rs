@@ -688,6 +688,21 @@ fn cases() -> Vec<Case> {
             "image_credit",
             "The photo was taken by a passer-by and shared widely, police said.",
         ),
+        // A caption that ends in its credit.
+        inside(
+            "image_credit",
+            "Sergey Lavrov and Wang Yi in Tunxi. Photo: Xinhua",
+            "Wang Yi in Tunxi",
+        ),
+        inside(
+            "image_credit",
+            "The mayor outside city hall on Tuesday. Photograph: Jane Doe/AP",
+            "city hall on Tuesday",
+        ),
+        keep(
+            "image_credit",
+            "Police released one image. Image: a grey car, they said, seen near the bridge.",
+        ),
         keep(
             "image_credit",
             "According to the Associated Press, the vote was close.",
