@@ -808,6 +808,7 @@ struct LineRules {
 pub(crate) fn boilerplate(
     text: &str,
     links: Option<&[(usize, usize)]>,
+    preformatted: &[(usize, usize)],
     enabled: &dyn Fn(&str) -> bool,
 ) -> Vec<Replacement> {
     let mut lower_text = String::new();
@@ -817,7 +818,7 @@ pub(crate) fn boilerplate(
     }
     let n = lines.len();
     // Lines of fenced code are the author's: no rule removes them, and they count in no run.
-    let fenced = crate::layout::fenced_blocks(text);
+    let fenced = crate::layout::code_blocks(text, preformatted);
     let code: Vec<bool> = lines
         .iter()
         .map(|line| crate::layout::inside(&fenced, line.start))

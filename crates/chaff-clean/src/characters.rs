@@ -564,10 +564,11 @@ fn plain_block(window: &[u8]) -> bool {
 
 /// White space: runs of spaces and tabs (and other Unicode spaces) to one space, no space at
 /// the ends of lines, at most one blank line in a row, none at the ends of the document.
-/// Inside a fenced code block ([`crate::layout::fenced_blocks`]) only the space at the ends of
-/// lines goes: indentation and the spacing within a line are the code's own.
-pub(crate) fn whitespace(text: &str) -> Vec<Replacement> {
-    let fenced = crate::layout::fenced_blocks(text);
+/// Inside a fenced code block or a `preformatted` byte range ([`crate::layout::code_blocks`])
+/// only the space at the ends of lines goes: indentation and the spacing within a line are the
+/// author's own.
+pub(crate) fn whitespace(text: &str, preformatted: &[(usize, usize)]) -> Vec<Replacement> {
+    let fenced = crate::layout::code_blocks(text, preformatted);
     let mut out: Vec<Replacement> = Vec::new();
     let bytes = text.as_bytes();
     let space_at = |at: usize| -> Option<char> {
@@ -625,7 +626,11 @@ pub(crate) fn whitespace(text: &str) -> Vec<Replacement> {
                 " "
             };
             let replacement: Cow<'static, str> =
-                if crate::layout::inside(&fenced, start) && !replacement.is_empty() {
+                // A run that ends at a block's first character holds its first line's
+                // indentation.
+                if (crate::layout::inside(&fenced, start) || crate::layout::inside(&fenced, end))
+                    && !replacement.is_empty()
+                {
                     // In code: the line breaks, then the next line's indentation as it was;
                     // space within a line stays.
                     let Some(last) = text[start..end].rfind('\n') else {

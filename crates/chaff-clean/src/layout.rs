@@ -70,14 +70,36 @@ pub(crate) fn fenced_blocks(text: &str) -> Vec<(usize, usize)> {
     blocks
 }
 
+/// The byte ranges of `text` whose layout is the author's: its fenced code blocks
+/// ([`fenced_blocks`]) and the `preformatted` ranges the caller knows of (a page's `<pre>`
+/// blocks, as ingest records them), sorted and merged.
+pub(crate) fn code_blocks(text: &str, preformatted: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut blocks = fenced_blocks(text);
+    if preformatted.is_empty() {
+        return blocks;
+    }
+    blocks.extend(preformatted.iter().filter(|(start, end)| end > start));
+    blocks.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(blocks.len());
+    for (start, end) in blocks {
+        match merged.last_mut() {
+            Some(last) if last.1 >= start => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
+}
+
 /// Whether byte `at` lies inside one of `blocks` (sorted, not overlapping).
 pub(crate) fn inside(blocks: &[(usize, usize)], at: usize) -> bool {
     let after = blocks.partition_point(|&(start, _)| start <= at);
     after > 0 && at < blocks[after - 1].1
 }
 
-pub(crate) fn unwrap_lines(text: &str) -> Vec<Replacement> {
-    let fenced = fenced_blocks(text);
+/// The replacements that join hard-wrapped lines, outside the `preformatted` byte ranges and
+/// the fenced code blocks.
+pub(crate) fn unwrap_lines(text: &str, preformatted: &[(usize, usize)]) -> Vec<Replacement> {
+    let fenced = code_blocks(text, preformatted);
     let mut lines = Vec::new();
     let mut at = 0;
     for raw in crate::split_at_newlines(text) {

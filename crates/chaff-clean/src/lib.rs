@@ -138,6 +138,32 @@ pub fn clean_text(config: &Config, text: &str) -> Cleaned {
 /// navigation. `None`: the text has no link information (plain text, PDF, a feed), and runs
 /// of short lines are judged by their shape alone.
 pub fn clean_page(config: &Config, text: &str, links: Option<&[(usize, usize)]>) -> Cleaned {
+    clean_laid_out(
+        config,
+        text,
+        &Layout {
+            links,
+            preformatted: &[],
+        },
+    )
+}
+
+/// What the extraction of a text knows of its layout, as byte ranges of the text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Layout<'a> {
+    /// The link text (see [`clean_page`]); `None` when the text has no link information.
+    pub links: Option<&'a [(usize, usize)]>,
+    /// Preformatted blocks (`<pre>`): laid out by their author, like fenced code. Their lines
+    /// are never joined, no line rule removes them, and white space inside them stays but at
+    /// the ends of lines.
+    pub preformatted: &'a [(usize, usize)],
+}
+
+/// Cleans one text whose extraction knows its link text and preformatted blocks
+/// (see [`Layout`]).
+pub fn clean_laid_out(config: &Config, text: &str, layout: &Layout<'_>) -> Cleaned {
+    let links = layout.links;
+    let preformatted = sorted_merged(text, layout.preformatted);
     let mut doc = Doc::new(text);
     let pass = |doc: &mut Doc<'_>, rule: &str, run: fn(&str) -> Vec<Replacement>| {
         if config.enabled(rule) {
@@ -157,37 +183,55 @@ pub fn clean_page(config: &Config, text: &str, links: Option<&[(usize, usize)]>)
         "doubled_punctuation",
         characters::doubled_punctuation,
     );
+    // The preformatted blocks where they are in the current text.
+    let preformatted_now = |doc: &Doc<'_>| {
+        if preformatted.is_empty() {
+            Vec::new()
+        } else {
+            doc.map_original_ranges(&preformatted)
+        }
+    };
     if config.enabled("hard_wrap") {
-        let replacements: Vec<Replacement> = layout::unwrap_lines(doc.text())
-            .into_iter()
-            .filter(|r| config.enabled(r.rule))
-            .collect();
+        let replacements: Vec<Replacement> =
+            layout::unwrap_lines(doc.text(), &preformatted_now(&doc))
+                .into_iter()
+                .filter(|r| config.enabled(r.rule))
+                .collect();
         doc.apply(replacements);
     }
-    let links = links.map(|links| {
-        // Sorted and merged, whatever order the caller gave them in.
-        let mut sorted: Vec<(usize, usize)> = links
-            .iter()
-            .map(|&(start, end)| (start.min(text.len()), end.min(text.len())))
-            .filter(|(start, end)| end > start)
-            .collect();
-        sorted.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(sorted.len());
-        for (start, end) in sorted {
-            match merged.last_mut() {
-                Some(last) if last.1 >= start => last.1 = last.1.max(end),
-                _ => merged.push((start, end)),
-            }
-        }
-        doc.map_original_ranges(&merged)
-    });
-    let replacements =
-        boilerplate::boilerplate(doc.text(), links.as_deref(), &|rule| config.enabled(rule));
+    let links = links.map(|links| doc.map_original_ranges(&sorted_merged(text, links)));
+    let replacements = boilerplate::boilerplate(
+        doc.text(),
+        links.as_deref(),
+        &preformatted_now(&doc),
+        &|rule| config.enabled(rule),
+    );
     doc.apply(replacements);
     pass(&mut doc, "straight_quotes", characters::straight_quotes);
-    pass(&mut doc, "whitespace", characters::whitespace);
+    if config.enabled("whitespace") {
+        let replacements = characters::whitespace(doc.text(), &preformatted_now(&doc));
+        doc.apply(replacements);
+    }
     let (text, edits) = doc.finish(config.record_edits);
     Cleaned { text, edits }
+}
+
+/// Byte ranges of `text`, in bounds, sorted and merged, whatever order the caller gave them in.
+fn sorted_merged(text: &str, ranges: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut sorted: Vec<(usize, usize)> = ranges
+        .iter()
+        .map(|&(start, end)| (start.min(text.len()), end.min(text.len())))
+        .filter(|(start, end)| end > start)
+        .collect();
+    sorted.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(sorted.len());
+    for (start, end) in sorted {
+        match merged.last_mut() {
+            Some(last) if last.1 >= start => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
 }
 
 impl RecordStage for Config {
@@ -198,18 +242,33 @@ impl RecordStage for Config {
     fn process(&self, mut record: Record) -> Record {
         // Link spans index the text as ingest wrote it; clean consumes them (its edits would
         // leave them pointing at the wrong text).
-        let links = record.spans.remove("links").map(|spans| {
-            let mut cursor = chaff_record::offsets::ByteCursor::new(&record.text);
+        // So do the preformatted blocks' spans.
+        let text = &record.text;
+        let to_bytes = |spans: Vec<chaff_record::Span>| {
+            let mut cursor = chaff_record::offsets::ByteCursor::new(text);
             spans
                 .iter()
                 .map(|span| {
-                    let start = cursor.byte_offset(span.start).unwrap_or(record.text.len());
-                    let end = cursor.byte_offset(span.end).unwrap_or(record.text.len());
+                    let start = cursor.byte_offset(span.start).unwrap_or(text.len());
+                    let end = cursor.byte_offset(span.end).unwrap_or(text.len());
                     (start, end.max(start))
                 })
                 .collect::<Vec<_>>()
-        });
-        let cleaned = clean_page(self, &record.text, links.as_deref());
+        };
+        let links = record.spans.remove("links").map(to_bytes);
+        let preformatted = record
+            .spans
+            .remove("preformatted")
+            .map(to_bytes)
+            .unwrap_or_default();
+        let cleaned = clean_laid_out(
+            self,
+            &record.text,
+            &Layout {
+                links: links.as_deref(),
+                preformatted: &preformatted,
+            },
+        );
         record.text = cleaned.text;
         record.edits.extend(cleaned.edits);
         // Words are counted only as far as the minimum: the verdict needs no more, and a

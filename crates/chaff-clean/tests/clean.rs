@@ -1437,3 +1437,40 @@ fn the_record_stage_reads_and_drops_link_spans() {
     assert!(!cleaned.spans.contains_key("links"));
     assert_eq!(rebuild_original(&cleaned).unwrap(), text);
 }
+
+/// A page's `<pre>` blocks (ingest's `preformatted` spans) keep their author's layout: no line
+/// joined, none taken for a menu, indentation and the spacing within lines kept; the text
+/// around them is cleaned as usual, and the spans are consumed like the link spans.
+#[test]
+fn preformatted_blocks_keep_their_layout() {
+    let table =
+        "  Ward        For   Against\n  North        12         3\n  South         9         7";
+    let list = "North\nSouth\nEast\nWest";
+    let text = format!(
+        "The vote   went as follows, the council said on Tuesday.\n{table}\nThe wards were\n{list}"
+    );
+    let span_of = |part: &str| {
+        let start = text[..text.find(part).unwrap()].chars().count();
+        chaff_record::Span::new(start, start + part.chars().count())
+    };
+    let mut record = Record::new("page", text.as_str(), Source::default());
+    record.spans.insert(
+        "preformatted".to_owned(),
+        vec![span_of(table), span_of(list)],
+    );
+    record.spans.insert("links".to_owned(), Vec::new());
+    let cleaned = Config::default().apply(record);
+    assert_eq!(
+        cleaned.text,
+        format!(
+            "The vote went as follows, the council said on Tuesday.\n{table}\nThe wards were\n{list}"
+        )
+    );
+    assert!(cleaned.spans.is_empty(), "{:?}", cleaned.spans);
+    assert_eq!(rebuild_original(&cleaned).unwrap(), text);
+
+    // Without the spans, the same lines are folded and the list is a menu.
+    let plain = clean_text(&Config::default(), &text);
+    assert!(!plain.text.contains(table), "{}", plain.text);
+    assert!(!plain.text.contains("East"), "{}", plain.text);
+}

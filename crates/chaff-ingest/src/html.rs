@@ -18,6 +18,10 @@ pub(crate) struct PageText {
     /// crossing a line. Clean reads a line's share of link text (link density, as jusText and
     /// trafilatura weigh it) to tell navigation from tables and lists of the article.
     pub links: Vec<(usize, usize)>,
+    /// The text of `<pre>` blocks: half-open code-point ranges of `text`, in order, each from
+    /// the start of the block's first line to the end of its last. Their lines keep their
+    /// indentation, and clean leaves their layout as it is.
+    pub preformatted: Vec<(usize, usize)>,
 }
 
 /// The line being built, with the byte ranges of link text in it.
@@ -27,15 +31,22 @@ struct LineBuilder {
     links: Vec<(usize, usize)>,
     /// Code points in the lines already ended, with their line breaks.
     n_chars: usize,
+    /// Inside `<pre>`: the line keeps its indentation.
+    keep_indent: bool,
 }
 
 impl LineBuilder {
     /// Ends the line: kept (trimmed) when it has any text, its link ranges turned into
     /// code-point ranges of the whole text.
     fn end(&mut self, lines: &mut Vec<String>, links: &mut Vec<(usize, usize)>) {
-        let trimmed = self.line.trim();
-        if !trimmed.is_empty() {
+        let trimmed = if self.keep_indent {
+            self.line.trim_end()
+        } else {
+            self.line.trim()
+        };
+        if !trimmed.trim_start().is_empty() {
             let lead = self.line.len() - self.line.trim_start().len();
+            let lead = if self.keep_indent { 0 } else { lead };
             let to_chars = |byte: usize| {
                 let at = byte.saturating_sub(lead).min(trimmed.len());
                 // Link ranges start and end where pushed text did: on character boundaries.
@@ -130,6 +141,9 @@ pub(crate) fn page_text(source: &str) -> PageText {
     let mut hidden_depth = 0usize;
     let mut pre_depth = 0usize;
     let mut link_depth = 0usize;
+    let mut preformatted: Vec<(usize, usize)> = Vec::new();
+    // Where the outermost `<pre>` open began, in code points of the text.
+    let mut pre_start = 0usize;
     for edge in document.tree.root().traverse() {
         match edge {
             Edge::Open(node) => match node.value() {
@@ -156,7 +170,11 @@ pub(crate) fn page_text(source: &str) -> PageText {
                     } else if BLOCKS.contains(&name) {
                         builder.end(&mut lines, &mut links);
                     }
-                    if name == "pre" {
+                    if name == "pre" && hidden_depth == 0 {
+                        if pre_depth == 0 {
+                            pre_start = builder.n_chars;
+                            builder.keep_indent = true;
+                        }
                         pre_depth += 1;
                     }
                     if name == "a" && element.attr("href").is_some() {
@@ -195,8 +213,17 @@ pub(crate) fn page_text(source: &str) -> PageText {
                     } else if BLOCKS.contains(&name) {
                         builder.end(&mut lines, &mut links);
                     }
-                    if name == "pre" {
-                        pre_depth = pre_depth.saturating_sub(1);
+                    if name == "pre" && hidden_depth == 0 && pre_depth > 0 {
+                        pre_depth -= 1;
+                        if pre_depth == 0 {
+                            builder.end(&mut lines, &mut links);
+                            builder.keep_indent = false;
+                            // The ended lines' code points count their line breaks.
+                            let end = builder.n_chars.saturating_sub(1);
+                            if end > pre_start {
+                                preformatted.push((pre_start, end));
+                            }
+                        }
                     }
                     if name == "a" && element.attr("href").is_some() {
                         link_depth = link_depth.saturating_sub(1);
@@ -208,6 +235,7 @@ pub(crate) fn page_text(source: &str) -> PageText {
     builder.end(&mut lines, &mut links);
     page.text = lines.join("\n");
     page.links = links;
+    page.preformatted = preformatted;
     page
 }
 

@@ -334,6 +334,15 @@ fn read_document(
                 .map(|&(start, end)| chaff_record::Span::new(start, end))
                 .collect(),
         );
+        if !page.preformatted.is_empty() {
+            record.spans.insert(
+                "preformatted".to_owned(),
+                page.preformatted
+                    .iter()
+                    .map(|&(start, end)| chaff_record::Span::new(start, end))
+                    .collect(),
+            );
+        }
         if page.text.trim().is_empty() {
             return quarantine(
                 name,
