@@ -168,7 +168,8 @@ pub(crate) fn unwrap_lines(text: &str, preformatted: &[(usize, usize)]) -> Vec<R
 
 /// The width `W` a document is hard-wrapped at, or `None` when it is not wrapped as a whole:
 /// at least six lines, the 90th percentile of their lengths at least 30 characters, half of
-/// them within three quarters of it, and a fifth of the breaks inside a sentence.
+/// them between three quarters and five quarters of it, and a fifth of the breaks inside a
+/// sentence.
 fn wrap_width(text: &str, lines: &[Line]) -> Option<usize> {
     let mut lengths: Vec<usize> = lines.iter().map(|l| l.len).filter(|&n| n > 0).collect();
     if lengths.len() < 6 {
@@ -180,10 +181,12 @@ fn wrap_width(text: &str, lines: &[Line]) -> Option<usize> {
     if width < 30 {
         return None;
     }
-    // Hard-wrapped text has many lines just short of the width, and lines that run on.
+    // Hard-wrapped text has many lines near the width, and lines that run on. The width is a
+    // percentile, so a tenth of the lines are longer: those just past it count as near too
+    // (in a short text they are a large share of the lines that reach the width).
     let near_width = lengths
         .iter()
-        .filter(|&&n| n * 100 >= width * 75 && n <= width)
+        .filter(|&&n| n * 100 >= width * 75 && n * 100 <= width * 125)
         .count();
     if near_width * 2 < n_lengths {
         return None;

@@ -136,7 +136,8 @@ pub fn clean_text(config: &Config, text: &str) -> Cleaned {
 /// a line (link density, as jusText and trafilatura weigh it) then tells a menu of links from
 /// a table or list of the article's own: only link-heavy runs of short lines count as
 /// navigation. `None`: the text has no link information (plain text, PDF, a feed), and runs
-/// of short lines are judged by their shape alone.
+/// of short lines are judged by their shape alone. With link information the text is taken
+/// for an extraction that puts one block on a line, and no line break is joined as a wrap.
 pub fn clean_page(config: &Config, text: &str, links: Option<&[(usize, usize)]>) -> Cleaned {
     clean_laid_out(
         config,
@@ -191,7 +192,9 @@ pub fn clean_laid_out(config: &Config, text: &str, layout: &Layout<'_>) -> Clean
             doc.map_original_ranges(&preformatted)
         }
     };
-    if config.enabled("hard_wrap") {
+    // A web page's text (link information known) is one block a line, as the extraction laid
+    // it out: its line breaks are the page's own, never a printer's wrap.
+    if config.enabled("hard_wrap") && links.is_none() {
         let replacements: Vec<Replacement> =
             layout::unwrap_lines(doc.text(), &preformatted_now(&doc))
                 .into_iter()

@@ -1474,3 +1474,18 @@ fn preformatted_blocks_keep_their_layout() {
     assert!(!plain.text.contains(table), "{}", plain.text);
     assert!(!plain.text.contains("East"), "{}", plain.text);
 }
+
+/// A short wire story wrapped at one width is unwrapped, though its longest lines run past
+/// the 90th percentile of the lengths (a tenth of a short text's lines is a large share).
+#[test]
+fn a_short_wrapped_story_is_unwrapped() {
+    let text = "BEIJING, March 30 -- Chinese Foreign Minister Wang Yi said\non Wednesday that China and Russia were \"determined to\ndevelop\" their ties, after talks with Russian Foreign\nMinister Sergey Lavrov in the eastern city of Tunxi.\n\nThe ministers agreed on three points:\n1. Closer coordination at the United Nations.\n2. More trade in local currencies.\n3. Joint work on Afghanistan.\n\n\"We will continue to work together,\" Wang said. The\nstatement did not mention Ukraine directly, but said both\nsides opposed sanctions.\n\nLavrov is due to travel on to India later this week, where\nhe will meet Prime Minister Narendra Modi.";
+    let cleaned = clean_text(&Config::default(), text);
+    assert_eq!(
+        cleaned.text,
+        "BEIJING, March 30 -- Chinese Foreign Minister Wang Yi said on Wednesday that China and Russia were \"determined to develop\" their ties, after talks with Russian Foreign Minister Sergey Lavrov in the eastern city of Tunxi.\n\nThe ministers agreed on three points:\n1. Closer coordination at the United Nations.\n2. More trade in local currencies.\n3. Joint work on Afghanistan.\n\n\"We will continue to work together,\" Wang said. The statement did not mention Ukraine directly, but said both sides opposed sanctions.\n\nLavrov is due to travel on to India later this week, where he will meet Prime Minister Narendra Modi."
+    );
+    // The same lines as a web page's text (link information known) are the page's blocks.
+    let page = chaff_clean::clean_page(&Config::default(), text, Some(&[]));
+    assert!(page.text.contains("said\non Wednesday"), "{}", page.text);
+}
