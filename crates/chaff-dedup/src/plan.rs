@@ -510,9 +510,10 @@ impl Store for MemoryStore {
         let mut next_slot: Vec<u32> = run_offsets[..sentences.len()].to_vec();
         let mut sentence_runs = vec![(0u32, 0u32); postings.len()];
         for &(start, length) in &runs {
-            for &number in &postings[start as usize..(start + length) as usize] {
+            let end = start + length;
+            for (own, &number) in (start..end).zip(&postings[start as usize..end as usize]) {
                 let slot = &mut next_slot[dense[number as usize] as usize];
-                sentence_runs[*slot as usize] = (start, length);
+                sentence_runs[*slot as usize] = (own + 1, end);
                 *slot += 1;
             }
         }
@@ -1579,7 +1580,8 @@ pub(crate) struct OverlapInput {
     sentences: Vec<SentenceRef>,
     /// Sentence `k`'s runs are `runs[run_offsets[k]..run_offsets[k + 1]]`, in hash order.
     run_offsets: Vec<u32>,
-    /// `(start, length)` of a run in `numbers`.
+    /// `(from, end)`: the part of a run in `numbers` after the sentence's own place in it
+    /// (a run is sorted, so the sentences of later documents are in that part).
     runs: Vec<(u32, u32)>,
     /// Every run's dense sentence numbers, one run after another.
     numbers: Vec<u32>,
@@ -1656,7 +1658,7 @@ pub(crate) fn overlap_input<E>(
         run_offsets.push(runs.len() as u32);
         for posting in hashes.iter() {
             numbers[posting.4 as usize] = number as u32;
-            runs.push((posting.2, posting.3));
+            runs.push((posting.4 + 1, posting.2 + posting.3));
         }
     }
     run_offsets.push(runs.len() as u32);
@@ -1706,11 +1708,15 @@ fn count_overlaps(
     };
     let count_one = |counter: &mut Counter, number: usize| {
         let own = &runs[run_offsets[number] as usize..run_offsets[number + 1] as usize];
-        for &(start, run_length) in own {
-            let run = &numbers[start as usize..(start + run_length) as usize];
-            // Only the later documents' sentences count, and they are the run's tail.
-            let later = run.partition_point(|&other| other < later_from[number]);
-            for &other in &run[later..] {
+        for &(from, end) in own {
+            let after = &numbers[from as usize..end as usize];
+            // Only the later documents' sentences count: the run after this sentence's place,
+            // but for the rare other sentences of its own document just after it.
+            let later = after
+                .iter()
+                .position(|&other| other >= later_from[number])
+                .unwrap_or(after.len());
+            for &other in &after[later..] {
                 let slot = &mut counter.counts[other as usize];
                 if *slot == 0 {
                     counter.touched.push(other);
