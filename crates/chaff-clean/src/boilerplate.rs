@@ -29,6 +29,8 @@ struct Lists {
     /// The same with SIMD (Teddy), faster over a whole text; `None` where Teddy is not
     /// available.
     credit_words_teddy: Option<aho_corasick::packed::Searcher>,
+    /// The phrases of a republication note (`data/republish_notes.txt`).
+    reprint_phrases: aho_corasick::AhoCorasick,
     phrases: Phrases,
 }
 
@@ -41,6 +43,9 @@ impl Lists {
 }
 
 /// One of these, or `/` or `|`, is in every image credit line.
+/// One of these is in every phrase of `data/republish_notes.txt` (a test checks).
+const REPRINT_WORDS: [&str; 4] = ["publish", "appeared", "reprint", "original article"];
+
 const CREDIT_WORDS: [&str; 7] = [
     "via",
     "photo",
@@ -80,7 +85,6 @@ enum PhraseList {
     CommentForm = 4,
     Policy = 8,
     Cookie = 16,
-    Republish = 32,
 }
 
 impl Phrases {
@@ -207,6 +211,10 @@ fn lists() -> &'static Lists {
             credit_words: aho_corasick::AhoCorasick::new(CREDIT_WORDS)
                 .unwrap_or_else(|err| panic!("built-in credit words: {err}")),
             credit_words_teddy: aho_corasick::packed::Searcher::new(CREDIT_WORDS),
+            reprint_phrases: aho_corasick::AhoCorasick::new(read_list(include_str!(
+                "../data/republish_notes.txt"
+            )))
+            .unwrap_or_else(|err| panic!("built-in republication phrases: {err}")),
             phrases: Phrases::new(&[
                 (PhraseList::Appeal, include_str!("../data/appeal_words.txt")),
                 (PhraseList::Share, include_str!("../data/share_prompts.txt")),
@@ -221,10 +229,6 @@ fn lists() -> &'static Lists {
                 (
                     PhraseList::Cookie,
                     include_str!("../data/cookie_context.txt"),
-                ),
-                (
-                    PhraseList::Republish,
-                    include_str!("../data/republish_notes.txt"),
                 ),
             ]),
         }
@@ -251,6 +255,9 @@ struct Line<'a> {
     phrases: u8,
     /// Whether the line holds a credit word (`Lists::credit_words`, `/`, `|`).
     credit_word: bool,
+    /// Whether the line holds a word every republication phrase holds one of
+    /// ([`REPRINT_WORDS`]): a cheap test before `Lists::reprint_phrases`.
+    reprint_word: bool,
     /// The share of the line's bytes that are link text (0 without link information).
     link_share: f32,
 }
@@ -331,6 +338,7 @@ fn split_lines<'a>(text: &'a str, lower_text: &'a mut String) -> Vec<Line<'a>> {
                 n_words,
                 phrases: 0,
                 credit_word: false,
+                reprint_word: false,
                 link_share: 0.0,
             },
         )
@@ -355,6 +363,15 @@ fn split_lines<'a>(text: &'a str, lower_text: &'a mut String) -> Vec<Line<'a>> {
     for_lines_holding(lower_text, &mut lines, find_credit_word, |line, _| {
         line.credit_word = true;
     });
+    // Each word by its own vectorised search over the whole text (rare words: a search or two
+    // a text).
+    for word in REPRINT_WORDS {
+        let finder = memchr::memmem::Finder::new(word);
+        let find = |at: usize| finder.find(bytes.get(at..)?).map(|found| at + found);
+        for_lines_holding(lower_text, &mut lines, find, |line, _| {
+            line.reprint_word = true;
+        });
+    }
     lines
 }
 
@@ -570,6 +587,10 @@ fn is_update_stamp(lower: &str, time_words: &rustc_hash::FxHashSet<String>) -> b
         "sat",
         "sun",
     ];
+    // Every stamp holds a number: most lines are ruled out by one scan.
+    if !lower.bytes().any(|b| b.is_ascii_digit()) {
+        return false;
+    }
     let labelled = LABELS.iter().find_map(|label| lower.strip_prefix(label));
     let rest = match labelled {
         Some(rest) if rest.starts_with([' ', ':']) => rest,
@@ -872,7 +893,7 @@ pub(crate) fn boilerplate(
     static CREDIT: OnceLock<Regex> = OnceLock::new();
     let credit = regex(
         &CREDIT,
-        r"(?i)(^(image|photo|picture|photograph|video|graphic)s?\s*(source|credit|courtesy|by)?\s*:)|(^\(?(ap|afp|reuters|epa|getty|xinhua) ?photo)|((via|/|\|)\s*(the )?(associated press|ap|getty images|reuters|afp|epa|xinhua|shutterstock|bloomberg|alamy|anadolu agency|tass|sputnik)\)?$)|(\((photo|image)( by|:| credit))|(getty images|shutterstock)$|([.!?]\s+(photo|photograph|image|picture)s?(\s+(credit|courtesy|by))?\s*:\s*[^.:;!?()]{2,60}\.?$)",
+        r"(?i)(^(image|photo|picture|photograph|video|graphic)s?\s*(source|credit|courtesy|by)?\s*:)|(^\(?(ap|afp|reuters|epa|getty|xinhua) ?photo)|((via|/|\|)\s*(the )?(associated press|ap|getty images|reuters|afp|epa|xinhua|shutterstock|bloomberg|alamy|anadolu agency|tass|sputnik)\)?$)|(\((photo|image)( by|:| credit))|(getty images|shutterstock)$",
     );
     static SEPARATORS: OnceLock<Regex> = OnceLock::new();
     let separators = regex(&SEPARATORS, r"\s[|•»›·>]\s");
@@ -968,14 +989,17 @@ pub(crate) fn boilerplate(
                     || !ends_sentence(line.text)
                     || lower.contains("lorem ipsum"))
                 || (line.n_words <= 20 && (lower.contains('©') || lower.starts_with("copyright")))
-                || line.n_words <= 40 && line.has(PhraseList::Republish))
+                || line.n_words <= 40
+                    && line.reprint_word
+                    && names_a_reprint(lower)
+                    && lists.reprint_phrases.is_match(lower))
         {
             Some("policy_line")
         } else if line_rules.image_credit
             && (line.n_words <= 20
                 // Every branch of the pattern needs one of these (a cheap test before the regex).
                 && line.credit_word
-                && credit.is_match(line.text)
+                && (credit.is_match(line.text) || ends_in_credit(line.text))
                 && !ends_sentence_plainly(line.text)
                 || line.n_words <= 40 && is_labelled_caption(lower))
         {
@@ -1285,6 +1309,41 @@ fn comment_form(lines: &[Line<'_>], non_blank: &[usize], claimed: &mut [Option<&
     }
 }
 
+/// Whether a line is a caption that ends in its credit after a sentence (`Lavrov and Wang Yi
+/// in Tunxi. Photo: Xinhua`): the credit a name or two, at most 60 bytes.
+fn ends_in_credit(text: &str) -> bool {
+    static CAPTION_CREDIT: OnceLock<Regex> = OnceLock::new();
+    if !text.contains(':') {
+        return false;
+    }
+    let caption_credit = regex(
+        &CAPTION_CREDIT,
+        r"(?i)[.!?]\s+(?:photo|photograph|image|picture)s?(?:\s+(?:credit|courtesy|by))?\s*:\s*([^.:;!?()]+)\.?$",
+    );
+    caption_credit
+        .captures(text)
+        .and_then(|found| found.get(1))
+        .is_some_and(|credit| credit.as_str().trim().len() >= 2 && credit.len() <= 60)
+}
+
+/// Whether a line with a republication phrase names the piece or a reprint (see
+/// `data/republish_notes.txt`).
+fn names_a_reprint(lower: &str) -> bool {
+    [
+        "this article",
+        "this story",
+        "this post",
+        "this piece",
+        "this essay",
+        "this report",
+        "republished",
+        "reprinted",
+        "original article",
+    ]
+    .iter()
+    .any(|words| lower.contains(words))
+}
+
 /// Whether a (lower-cased) line is only a count of comments or replies: `3 comments`,
 /// `comments (12)`, `1 reply`, `comments`.
 fn is_comment_count(lower: &str) -> bool {
@@ -1338,5 +1397,21 @@ fn related_links(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
             k += 1;
         }
         i = k;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cheap test before the republication phrases passes every line that holds one.
+    #[test]
+    fn every_republication_phrase_holds_a_reprint_word() {
+        for phrase in read_list(include_str!("../data/republish_notes.txt")) {
+            assert!(
+                REPRINT_WORDS.iter().any(|word| phrase.contains(word)),
+                "{phrase:?}"
+            );
+        }
     }
 }

@@ -96,6 +96,9 @@ impl<'a> Doc<'a> {
         let mut out: Vec<Piece> = Vec::with_capacity(input.len() + 2 * replacements.len());
         let mut cur = 0usize; // where input.last() starts in the text before this pass
         let mut last_end: Option<usize> = None;
+        // The pieces a replacement covers, in order (an unedited one cut to its part); one
+        // buffer for the pass.
+        let mut covered: Vec<Piece> = Vec::new();
         for replacement in replacements {
             // A replacement that starts inside a piece an earlier one of this pass took in
             // whole (it cut into a rule's output) would overlap that one: it is skipped.
@@ -161,8 +164,7 @@ impl<'a> Doc<'a> {
             };
             let mut group_end = group_start;
             let mut suffix = String::new();
-            // The pieces the replacement covers, in order (an unedited one cut to its part).
-            let mut covered: Vec<Piece> = Vec::new();
+            covered.clear();
             while let Some(piece) = input.last_mut() {
                 let len = piece.len();
                 let piece_end = cur + len;
@@ -227,7 +229,7 @@ impl<'a> Doc<'a> {
                 });
             if removals_inside {
                 let mut text = Some(replacement.text);
-                for piece in covered {
+                for piece in covered.drain(..) {
                     if piece.edited.is_some() {
                         out.push(piece);
                     } else if piece.original_end > piece.original_start {

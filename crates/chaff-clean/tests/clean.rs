@@ -446,6 +446,15 @@ fn cases() -> Vec<Case> {
             "The study, originally published in Nature last year, found that the river had warmed.",
         ),
         keep(
+            "policy_line",
+            "The virus first appeared in Wuhan in late 2019.",
+        ),
+        tail(
+            "policy_line",
+            "This piece first appeared on Example News and is republished with permission.",
+            "first appeared",
+        ),
+        keep(
             "comment_form",
             "The minister did not reply to a request for comment.",
         ),
