@@ -79,9 +79,14 @@ pub(crate) fn code_blocks(text: &str, preformatted: &[(usize, usize)]) -> Vec<(u
         return blocks;
     }
     blocks.extend(preformatted.iter().filter(|(start, end)| end > start));
-    blocks.sort_unstable();
-    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(blocks.len());
-    for (start, end) in blocks {
+    merged(blocks)
+}
+
+/// Ranges sorted, and those that overlap or touch made one.
+pub(crate) fn merged(mut ranges: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    ranges.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+    for (start, end) in ranges {
         match merged.last_mut() {
             Some(last) if last.1 >= start => last.1 = last.1.max(end),
             _ => merged.push((start, end)),

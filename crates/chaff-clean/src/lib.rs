@@ -221,20 +221,13 @@ pub fn clean_laid_out(config: &Config, text: &str, layout: &Layout<'_>) -> Clean
 
 /// Byte ranges of `text`, in bounds, sorted and merged, whatever order the caller gave them in.
 fn sorted_merged(text: &str, ranges: &[(usize, usize)]) -> Vec<(usize, usize)> {
-    let mut sorted: Vec<(usize, usize)> = ranges
-        .iter()
-        .map(|&(start, end)| (start.min(text.len()), end.min(text.len())))
-        .filter(|(start, end)| end > start)
-        .collect();
-    sorted.sort_unstable();
-    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(sorted.len());
-    for (start, end) in sorted {
-        match merged.last_mut() {
-            Some(last) if last.1 >= start => last.1 = last.1.max(end),
-            _ => merged.push((start, end)),
-        }
-    }
-    merged
+    layout::merged(
+        ranges
+            .iter()
+            .map(|&(start, end)| (start.min(text.len()), end.min(text.len())))
+            .filter(|(start, end)| end > start)
+            .collect(),
+    )
 }
 
 impl RecordStage for Config {
