@@ -1368,6 +1368,35 @@ fn is_comment_count(lower: &str) -> bool {
 }
 
 /// A "Read more" / "Related" heading and the link titles under it; a "Read more: title" line.
+/// A teaser for a video, a podcast or a gallery under its label: `WATCH: Lavrov arrives in China`,
+/// `Video: Lavrov arrives in China (2:31)`. The label in capitals, or any case with the clip's
+/// length at the end; a title of 2 to 20 words after it that does not end a sentence. (A label
+/// in lower case alone is a field of a technical text: `video: this does support …`.)
+fn is_media_teaser(text: &str) -> bool {
+    const LABELS: &[&str] = &["watch", "video", "listen", "photos", "gallery", "podcast"];
+    let Some((label, title)) = text.split_once(':') else {
+        return false;
+    };
+    let lower_label = label.trim().to_ascii_lowercase();
+    if !LABELS.contains(&lower_label.as_str()) {
+        return false;
+    }
+    let title = title.trim();
+    let n_words = title.split_whitespace().count();
+    if !(2..=20).contains(&n_words) || ends_sentence(title) {
+        return false;
+    }
+    let capitals = label.trim().bytes().all(|b| b.is_ascii_uppercase());
+    // `(2:31)`, `(1:02:15)`
+    let timed = title
+        .strip_suffix(')')
+        .and_then(|t| t.rsplit_once('('))
+        .is_some_and(|(_, length)| {
+            length.contains(':') && length.bytes().all(|b| b.is_ascii_digit() || b == b':')
+        });
+    capitals || timed
+}
+
 fn related_links(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
     let lists = lists();
     let mut i = 0;
@@ -1378,7 +1407,7 @@ fn related_links(lines: &[Line<'_>], claimed: &mut [Option<&'static str>]) {
         let inline = lines[i].n_words <= 25
             && memchr::memchr_iter(b':', lower.as_bytes())
                 .any(|colon| lists.related_headings.contains(&lower[..colon]));
-        if inline {
+        if inline || is_media_teaser(lines[i].text) {
             claimed[i] = Some("related_links");
         }
         if !is_heading {

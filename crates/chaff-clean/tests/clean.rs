@@ -449,6 +449,21 @@ fn cases() -> Vec<Case> {
             "policy_line",
             "The virus first appeared in Wuhan in late 2019.",
         ),
+        // A video or podcast teaser under its label.
+        inside(
+            "related_links",
+            "WATCH: Lavrov arrives in China for talks",
+            "Lavrov arrives",
+        ),
+        inside(
+            "related_links",
+            "Video: Lavrov arrives in China for talks (2:31)",
+            "Lavrov arrives",
+        ),
+        keep(
+            "related_links",
+            "Listen: the minister said the talks had gone well, and more would follow",
+        ),
         tail(
             "policy_line",
             "This piece first appeared on Example News and is republished with permission.",
