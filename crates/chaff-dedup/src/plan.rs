@@ -545,40 +545,57 @@ impl MemoryStore {
                 signature.text.sentences.len()
             }
         };
-        let mut first_number: Vec<u32> = Vec::with_capacity(self.signatures.len() + 1);
-        let mut n_units = 0u32;
+        // Each document's first row (its first sentence's number) and first key, so that every run of
+        // documents fills its own stretch of one table and one key vector, in parallel, with
+        // nothing copied after.
+        let mut first_row: Vec<usize> = Vec::with_capacity(self.signatures.len() + 1);
+        let mut first_key: Vec<usize> = Vec::with_capacity(self.signatures.len() + 1);
+        let (mut n_rows, mut n_keys) = (0usize, 0usize);
         for signature in &self.signatures {
-            first_number.push(n_units);
-            n_units = n_units.saturating_add(units(signature) as u32);
+            first_row.push(n_rows);
+            first_key.push(n_keys);
+            n_rows += units(signature);
+            n_keys += sentence_units(&signature.text, quotes)
+                .map(|(_, _, hashes)| hashes.len())
+                .sum::<usize>();
         }
-        // Built in parallel a run of documents at a time, joined in order.
-        let chunks: Vec<(Vec<SentenceRow>, Vec<u64>)> = self
-            .signatures
-            .par_chunks(ENTRY_CHUNK)
-            .enumerate()
-            .map(|(chunk, signatures)| {
-                let (mut rows, mut keys) = (Vec::new(), Vec::new());
-                for (k, signature) in signatures.iter().enumerate() {
-                    let pos = chunk * ENTRY_CHUNK + k;
-                    push_sentence_rows(
-                        &mut rows,
-                        &mut keys,
-                        pos as u32,
-                        first_number[pos],
-                        &signature.text,
-                        quotes,
-                    );
+        first_row.push(n_rows);
+        first_key.push(n_keys);
+        let mut rows: Vec<SentenceRow> = vec![(0, 0, 0, 0); n_rows];
+        let mut keys: Vec<u64> = vec![0; n_keys];
+        // The stretches of each run of `ENTRY_CHUNK` documents.
+        let mut stretches = Vec::with_capacity(self.signatures.len() / ENTRY_CHUNK + 1);
+        let (mut rows_left, mut keys_left) = (&mut rows[..], &mut keys[..]);
+        for from in (0..self.signatures.len()).step_by(ENTRY_CHUNK) {
+            let to = (from + ENTRY_CHUNK).min(self.signatures.len());
+            let (chunk_rows, rest_rows) = rows_left.split_at_mut(first_row[to] - first_row[from]);
+            let (chunk_keys, rest_keys) = keys_left.split_at_mut(first_key[to] - first_key[from]);
+            stretches.push((from, chunk_rows, chunk_keys));
+            (rows_left, keys_left) = (rest_rows, rest_keys);
+        }
+        stretches
+            .into_par_iter()
+            .for_each(|(from, chunk_rows, chunk_keys)| {
+                let units = (from..)
+                    .zip(&self.signatures[from..])
+                    .flat_map(|(pos, signature)| {
+                        sentence_units(&signature.text, quotes).map(move |unit| (pos, unit))
+                    });
+                let mut key_slots = chunk_keys.iter_mut();
+                for ((row, (pos, (sentence, paragraph, hashes))), number) in
+                    chunk_rows.iter_mut().zip(units).zip(first_row[from]..)
+                {
+                    *row = (pos as u32, sentence, paragraph, hashes.len() as u32);
+                    // The number is the row's index; a table of more than 2^32 sentences
+                    // would not fit the keys' low half (nor memory).
+                    let number = number as u64 & u64::from(u32::MAX);
+                    // `hashes` first: `zip` asks its first iterator first, so no slot is taken
+                    // past the sentence's last hash.
+                    for (&hash, slot) in hashes.iter().zip(key_slots.by_ref()) {
+                        *slot = u64::from(hash) << 32 | number;
+                    }
                 }
-                (rows, keys)
-            })
-            .collect();
-        let n_keys = chunks.iter().map(|(_, keys)| keys.len()).sum();
-        let mut rows: Vec<SentenceRow> = Vec::with_capacity(n_units as usize);
-        let mut keys: Vec<u64> = Vec::with_capacity(n_keys);
-        for (chunk_rows, chunk_keys) in chunks {
-            rows.extend_from_slice(&chunk_rows);
-            keys.extend_from_slice(&chunk_keys);
-        }
+            });
         sort_by_hash_stable(&mut keys, |&key| (key >> 32) as u32);
         // Most n-grams occur once, and a hash no other entry has is never a shared one: those
         // are left out here, before their rows are looked up.
@@ -600,26 +617,6 @@ impl MemoryStore {
 /// A sentence (or a quote) of the in-memory store's table: `(document, sentence, paragraph,
 /// number of hashes)`.
 type SentenceRow = (u32, u32, u32, u32);
-
-/// The rows and `hash << 32 | number` keys of one document's sentences (or quotes), numbered
-/// from `first`: what [`push_sentence_entries`] gives, as a table and compact keys.
-fn push_sentence_rows(
-    rows: &mut Vec<SentenceRow>,
-    keys: &mut Vec<u64>,
-    pos: u32,
-    first: u32,
-    text: &TextPrint,
-    quotes: bool,
-) {
-    for (number, (sentence, paragraph, hashes)) in (first..).zip(sentence_units(text, quotes)) {
-        rows.push((pos, sentence, paragraph, hashes.len() as u32));
-        keys.extend(
-            hashes
-                .iter()
-                .map(|&hash| u64::from(hash) << 32 | u64::from(number)),
-        );
-    }
-}
 
 /// A sentence as `(document, sentence, number of hashes)`.
 type SentenceRef = (u32, u32, u32);
