@@ -1735,11 +1735,47 @@ fn count_overlaps(
         counted.sort_unstable_by_key(|&(other, _)| other);
         counted
     };
+    // A table is as long as the sentences that share anything (megabytes on a large corpus),
+    // and rayon asks for a fresh one for every piece it splits a batch into: the tables are
+    // kept in a pool and handed out again (all zero between sentences), not allocated and
+    // zeroed each time.
+    struct Pooled<'a> {
+        counter: Option<Counter>,
+        pool: &'a std::sync::Mutex<Vec<Counter>>,
+    }
+    impl Drop for Pooled<'_> {
+        fn drop(&mut self) {
+            if let Some(counter) = self.counter.take() {
+                let mut pool = self
+                    .pool
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                pool.push(counter);
+            }
+        }
+    }
+    let pool = std::sync::Mutex::new(Vec::new());
+    let take_counter = || {
+        let counter = pool
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop()
+            .unwrap_or_else(new_counter);
+        Pooled {
+            counter: Some(counter),
+            pool: &pool,
+        }
+    };
     for first in (0..sentences.len()).step_by(OVERLAP_BATCH) {
         let last = (first + OVERLAP_BATCH).min(sentences.len());
         let counted: Vec<Vec<(u32, f64)>> = (first..last)
             .into_par_iter()
-            .map_init(new_counter, count_one)
+            .map_init(take_counter, |pooled, number| {
+                match pooled.counter.as_mut() {
+                    Some(counter) => count_one(counter, number),
+                    None => Vec::new(),
+                }
+            })
             .collect();
         for (k, pairs) in counted.into_iter().enumerate() {
             for (other, score) in pairs {
